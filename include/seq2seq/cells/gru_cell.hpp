@@ -1,0 +1,119 @@
+// GRUCell: TensorFlow 1.x tf.nn.rnn_cell.GRUCell (reset gate applied before the candidate matmul).
+#pragma once
+
+#include <utility>
+
+#include <seq2seq/core/activations.hpp>
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// The four variables of a TF 1.x GRUCell, named and laid out as TensorFlow stores them
+/// (`rnn/gru_cell/gates/kernel` ...). Kernel rows are [input ; state]; gate columns are r then u.
+template <class T>
+struct GRUCellWeights {
+  Tensor2<T> gates_kernel;      ///< gates/kernel [input_size + num_units, 2 * num_units]
+  Tensor1<T> gates_bias;        ///< gates/bias [2 * num_units]
+  Tensor2<T> candidate_kernel;  ///< candidate/kernel [input_size + num_units, num_units]
+  Tensor1<T> candidate_bias;    ///< candidate/bias [num_units]
+};
+
+/// Gated recurrent unit with TF 1.x math, activation tanh:
+///   [r, u] = sigmoid([x, h] · gates/kernel + gates/bias)
+///   c      = tanh([x, r ⊙ h] · candidate/kernel + candidate/bias)
+///   h'     = u ⊙ h + (1 − u) ⊙ c          (output == new state == h')
+/// State: Tensor2 [batch, num_units]. The input size is the kernels' row count minus num_units.
+template <class T>
+class GRUCell {
+ public:
+  using Scalar = T;
+  using state_type = Tensor2<T>;
+
+  /// Scratch buffers for one call of `step` at a fixed batch size; sized once, reused each step.
+  struct Workspace {
+    RowMatrix<T> gates;      // [B, 2H]
+    RowMatrix<T> reset_h;    // [B, H]   r ⊙ h
+    RowMatrix<T> candidate;  // [B, H]
+  };
+
+  /// Throws seq2seq::Error if a weight does not have the shape above.
+  GRUCell(Index num_units, GRUCellWeights<T> weights) : units_(num_units), w_(std::move(weights)) {
+    if (units_ <= 0) detail::fail("GRUCell: num_units=", units_, " must be positive");
+    const Index rows = w_.gates_kernel.dimension(0);
+    if (rows <= units_) {
+      detail::fail("GRUCell: gates/kernel has shape ", shape_string(w_.gates_kernel),
+                   ", expected [input_size + ", units_, ", ", 2 * units_, "] with input_size > 0");
+    }
+    input_size_ = rows - units_;
+    detail::check_shape(w_.gates_kernel, {rows, 2 * units_}, "GRUCell: gates/kernel");
+    detail::check_shape(w_.gates_bias, {2 * units_}, "GRUCell: gates/bias");
+    detail::check_shape(w_.candidate_kernel, {rows, units_}, "GRUCell: candidate/kernel");
+    detail::check_shape(w_.candidate_bias, {units_}, "GRUCell: candidate/bias");
+  }
+
+  Index num_units() const { return units_; }
+  Index input_size() const { return input_size_; }
+  Index output_size() const { return units_; }
+  const GRUCellWeights<T>& weights() const { return w_; }
+
+  /// All-zero state [batch, num_units].
+  state_type zero_state(Index batch) const { return detail::zeros<T, 2>({batch, units_}); }
+
+  /// Throws unless `state` is [batch, num_units]; `where` names the caller's argument.
+  void check_state(const state_type& state, Index batch, const std::string& where) const {
+    detail::check_shape(state, {batch, units_}, where);
+  }
+
+  /// Copies batch row `b` of a state (dynamic_rnn's copy-through of finished rows).
+  void copy_state_row(const state_type& from, state_type& to, Index b) const {
+    detail::copy_row(from, to, b);
+  }
+
+  Workspace make_workspace(Index batch) const {
+    return {RowMatrix<T>(batch, 2 * units_), RowMatrix<T>(batch, units_),
+            RowMatrix<T>(batch, units_)};
+  }
+
+  /// One step for the whole batch: `input` [B, input_size], `state` [B, H] updated in place,
+  /// `output` [B, H]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
+  void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
+    const Index I = input_size_, H = units_;
+    auto h = detail::as_matrix(state);
+    const auto wg = detail::as_matrix(w_.gates_kernel);
+    const auto wc = detail::as_matrix(w_.candidate_kernel);
+    // [x, h] · W as x · W[:I] + h · W[I:]: no concatenation in memory.
+    ws.gates.noalias() = input * wg.topRows(I);
+    ws.gates.noalias() += h * wg.bottomRows(H);
+    ws.gates.rowwise() += detail::as_row(w_.gates_bias);
+    ws.gates.array() = detail::sigmoid(ws.gates.array());
+    const auto r = ws.gates.leftCols(H).array();
+    const auto u = ws.gates.rightCols(H).array();
+    ws.reset_h.array() = r * h.array();
+    ws.candidate.noalias() = input * wc.topRows(I);
+    ws.candidate.noalias() += ws.reset_h * wc.bottomRows(H);
+    ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
+    // TF's form u⊙h + (1−u)⊙c, not c + u⊙(h−c): same rounding as the reference.
+    h.array() = u * h.array() + (T(1) - u) * detail::tanh(ws.candidate.array());
+    output = h;
+  }
+
+  /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new
+  /// state). Allocates; for loops use dynamic_rnn.
+  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
+                                               const state_type& state) const {
+    const Index batch = inputs.dimension(0);
+    detail::check_shape(inputs, {batch, input_size_}, "GRUCell: inputs");
+    check_state(state, batch, "GRUCell: state");
+    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, units_), state};
+    Workspace ws = make_workspace(batch);
+    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
+    return result;
+  }
+
+ private:
+  Index units_;
+  Index input_size_ = 0;
+  GRUCellWeights<T> w_;
+};
+
+}  // namespace seq2seq

@@ -1,0 +1,132 @@
+// dynamic_rnn: unrolls a cell over time with TensorFlow 1.x graph-mode semantics.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// What dynamic_rnn returns: TF's `(outputs, state)` pair, usable with structured bindings.
+template <class T, class State>
+struct DynamicRnnResult {
+  Tensor3<T> outputs;  ///< [B, T, output_size], or [T, B, output_size] when time_major
+  State final_state;   ///< each row's state after its last step (copy-through past its length)
+};
+
+namespace detail {
+
+template <class Cell, class = void>
+struct has_reserve_steps : std::false_type {};
+template <class Cell>
+struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().reserve_steps(
+                                   std::declval<typename Cell::state_type&>(), Index{}))>>
+    : std::true_type {};
+
+}  // namespace detail
+
+/// Runs `cell` over `inputs` [B, T, D] ([T, B, D] when `time_major`), like
+/// tf.compat.v1.nn.dynamic_rnn in graph mode:
+///  - `sequence_length`: empty (every row runs T steps) or B lengths in 0..T. A row's outputs at
+///    t >= its length are exactly 0 and its state is carried through unchanged; fields TF does not
+///    mask (AttentionWrapperState::time and alignment_history) keep advancing for every row.
+///  - the loop runs min(T, max(1, max(sequence_length))) steps (T without lengths), as TF's
+///    while_loop does; outputs of the steps not run are 0.
+///  - `initial_state`: the cell's zero_state(B) when not given.
+/// A cell provides Scalar, state_type, input_size(), output_size(), zero_state(B),
+/// check_state(s, B, where), copy_state_row(from, to, b), make_workspace(B) and
+/// step(input, state&, output, workspace); optionally reserve_steps(state&, n).
+/// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step.
+template <class Cell>
+DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
+    const Cell& cell, const Tensor3<typename Cell::Scalar>& inputs,
+    const std::vector<int64_t>& sequence_length = {},
+    std::optional<typename Cell::state_type> initial_state = std::nullopt,
+    bool time_major = false) {
+  using T = typename Cell::Scalar;
+  const Index batch = inputs.dimension(time_major ? 1 : 0);
+  const Index max_time = inputs.dimension(time_major ? 0 : 1);
+  const Index depth = inputs.dimension(2);
+  const char* layout = time_major ? "[max_time, batch, depth]" : "[batch, max_time, depth]";
+  if (batch <= 0 || max_time <= 0) {
+    detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
+                 "); batch and max_time must be positive");
+  }
+  if (depth != cell.input_size()) {
+    detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
+                 "), depth ", depth, " != the cell's input size ", cell.input_size());
+  }
+
+  Index steps = max_time;
+  if (!sequence_length.empty()) {
+    if (static_cast<Index>(sequence_length.size()) != batch) {
+      detail::fail("dynamic_rnn: sequence_length has ", sequence_length.size(),
+                   " entries, expected batch ", batch, " (inputs ", shape_string(inputs), ")");
+    }
+    for (std::size_t b = 0; b < sequence_length.size(); ++b) {
+      if (sequence_length[b] < 0) {
+        detail::fail("dynamic_rnn: sequence_length[", b, "]=", sequence_length[b],
+                     " is negative");
+      }
+      if (sequence_length[b] > max_time) {
+        detail::fail("dynamic_rnn: sequence_length[", b, "]=", sequence_length[b],
+                     " exceeds max_time=", max_time, " (inputs ", shape_string(inputs), ")");
+      }
+    }
+    const int64_t longest = *std::max_element(sequence_length.begin(), sequence_length.end());
+    steps = std::max<Index>(1, static_cast<Index>(longest));
+  }
+
+  typename Cell::state_type state;
+  if (initial_state) {
+    cell.check_state(*initial_state, batch, "dynamic_rnn: initial_state");
+    state = std::move(*initial_state);
+  } else {
+    state = cell.zero_state(batch);
+  }
+  const bool masked = !sequence_length.empty();
+  // Rows that have finished keep their state here and get it back after every step.
+  typename Cell::state_type finished = masked ? state : typename Cell::state_type{};
+  if constexpr (detail::has_reserve_steps<Cell>::value) cell.reserve_steps(state, steps);
+
+  const Index out_depth = cell.output_size();
+  DynamicRnnResult<T, typename Cell::state_type> result;
+  result.outputs = time_major ? detail::zeros<T, 3>({max_time, batch, out_depth})
+                              : detail::zeros<T, 3>({batch, max_time, out_depth});
+  // Step t of row b sits at b*T*D + t*D (batch-major) or t*B*D + b*D (time-major).
+  const Index in_stride = time_major ? depth : max_time * depth;
+  const Index out_stride = time_major ? out_depth : max_time * out_depth;
+  auto workspace = cell.make_workspace(batch);
+  using Stride = Eigen::OuterStride<>;
+  for (Index t = 0; t < steps; ++t) {
+    if (masked) {
+      for (Index b = 0; b < batch; ++b) {
+        if (sequence_length[b] == t) cell.copy_state_row(state, finished, b);
+      }
+    }
+    const Index in_offset = time_major ? t * batch * depth : t * depth;
+    const Index out_offset = time_major ? t * batch * out_depth : t * out_depth;
+    Eigen::Map<const RowMatrix<T>, 0, Stride> x(inputs.data() + in_offset, batch, depth,
+                                                Stride(in_stride));
+    Eigen::Map<RowMatrix<T>, 0, Stride> out(result.outputs.data() + out_offset, batch, out_depth,
+                                            Stride(out_stride));
+    cell.step(x, state, out, workspace);
+    if (masked) {
+      for (Index b = 0; b < batch; ++b) {
+        if (sequence_length[b] <= t) {
+          cell.copy_state_row(finished, state, b);
+          out.row(b).setZero();
+        }
+      }
+    }
+  }
+  result.final_state = std::move(state);
+  return result;
+}
+
+}  // namespace seq2seq

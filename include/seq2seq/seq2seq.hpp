@@ -1,0 +1,11 @@
+// Umbrella header: the whole core library (the weight-file reader lives in seq2seq/io/).
+#pragma once
+
+#include <seq2seq/version.hpp>
+#include <seq2seq/core/error.hpp>
+#include <seq2seq/core/tensor.hpp>
+#include <seq2seq/cells/gru_cell.hpp>
+#include <seq2seq/cells/lstm_cell.hpp>
+#include <seq2seq/attention/bahdanau_attention.hpp>
+#include <seq2seq/attention/attention_wrapper.hpp>
+#include <seq2seq/rnn/dynamic_rnn.hpp>
