@@ -19,6 +19,7 @@
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
 #include "golden.hpp"
+#include "tutorial_encoder.hpp"
 
 namespace {
 
@@ -90,6 +91,39 @@ TEST(AttentionWrapper, DynamicRnnEqualsTensorFlow) {
 TEST(AttentionWrapper, TutorialEncoderEqualsTensorFlow) {
   ASSERT_EQ(golden::cases("tutorial_encoder_f32").size(), 1u);
   run_any(std::string("tutorial_encoder_f32.safetensors"));
+}
+
+TEST(AttentionWrapper, TutorialExamplePrintsTensorFlowsNumbers) {
+  // examples/tutorial_encoder.cpp builds its weights and inputs from a formula; they must be the
+  // ones TensorFlow used for the fixture, and its run must give TensorFlow's outputs and state.
+  const auto f = golden::open("tutorial_encoder_f32.safetensors");
+  ASSERT_EQ(f.metadata("weights"), "wave");
+  const auto wrapper = tutorial::encoder();
+  const auto& cell = wrapper.cell().weights();
+  const auto& mech = wrapper.attention_mechanism().weights();
+  golden::expect_close(cell.gates_kernel, f.tensor<float, 2>("cell/gates/kernel"), "gates/kernel");
+  golden::expect_close(cell.gates_bias, f.tensor<float, 1>("cell/gates/bias"), "gates/bias");
+  golden::expect_close(cell.candidate_kernel, f.tensor<float, 2>("cell/candidate/kernel"),
+                       "candidate/kernel");
+  golden::expect_close(cell.candidate_bias, f.tensor<float, 1>("cell/candidate/bias"),
+                       "candidate/bias");
+  golden::expect_close(mech.memory_layer_kernel, f.tensor<float, 2>("memory_layer/kernel"),
+                       "memory_layer/kernel");
+  golden::expect_close(mech.query_layer_kernel, f.tensor<float, 2>("query_layer/kernel"),
+                       "query_layer/kernel");
+  golden::expect_close(mech.attention_v, f.tensor<float, 1>("attention_v"), "attention_v");
+  const auto inputs = tutorial::inputs();
+  golden::expect_close(inputs, f.tensor<float, 3>("inputs"), "inputs");
+  EXPECT_EQ(tutorial::kSequenceLength, f.integers("sequence_length"));
+  EXPECT_EQ(tutorial::kSequenceLength, f.integers("memory_sequence_length"));
+
+  const auto [outputs, state] = dynamic_rnn(wrapper, inputs, tutorial::kSequenceLength);
+  golden::expect_close(outputs, f.tensor<float, 3>("outputs"), "outputs");
+  golden::expect_state(state.cell_state, f, "final_state/cell_state/");
+  golden::expect_close(state.attention, f.tensor<float, 2>("final_state/attention"), "attention");
+  golden::expect_close(state.alignment_history,
+                       f.tensor<float, 3>("final_state/alignment_history"), "alignment_history");
+  EXPECT_EQ(state.time, 5);
 }
 
 // A small double-precision wrapper for the property and error tests.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine (root) to a result:
+#   bash tools/build.sh example   installs what is missing, builds and runs the tutorial encoder
+#   bash tools/build.sh test      installs what is missing, builds everything, runs the test suite
+# Packages come from Debian only (idempotent: apt-get runs only when something is missing).
+# BUILD_DIR overrides the build directory (default: build/ in the checkout).
+set -euo pipefail
+mode=${1:-test}
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build}
+
+packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  echo "installing: ${missing[*]}"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
+case "$mode" in
+  example)
+    cmake --build "$build" -j"$jobs" --target tutorial_encoder
+    "$build/examples/tutorial_encoder"
+    ;;
+  test)
+    cmake --build "$build" -j"$jobs"
+    ctest --test-dir "$build" --output-on-failure -j"$jobs"
+    ;;
+  *)
+    echo "usage: bash tools/build.sh example|test" >&2
+    exit 2
+    ;;
+esac
