@@ -83,8 +83,8 @@ void run_any(const std::string& name) {
 TEST(AttentionWrapper, DynamicRnnEqualsTensorFlow) {
   const auto names = golden::cases("attention_wrapper_");
   // {gru, lstm} x normalize x attention_layer_size x output_attention, plus clone/time-major
-  // and no-lengths cases, each in f32 and f64.
-  ASSERT_EQ(names.size(), 2u * (16 + 4));
+  // and no-lengths cases, and all lengths 0 (one step still runs), each in f32 and f64.
+  ASSERT_EQ(names.size(), 2u * (16 + 4 + 1));
   for (const auto& name : names) run_any(name);
 }
 

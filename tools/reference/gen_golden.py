@@ -336,6 +336,10 @@ def main():
             seed += 1
             gen_wrapper(f"attention_wrapper_{kind}_nolengths_{dt}", kind, dt, seed,
                         lengths=None, memory_lengths=(4, 4, 3))
+        # Every input length 0: TF's loop still runs one step (time 1, one history entry) and
+        # every row keeps its initial (zero) state.
+        gen_wrapper(f"attention_wrapper_gru_zerolengths_{dt}", "gru", dt, seed + 700,
+                    lengths=(0, 0, 0))
     # The tutorial encoder (examples/tutorial_encoder.cpp recomputes the same wave weights).
     gen_wrapper("tutorial_encoder_f32", "gru", "f32", 0, lengths=(5, 3, 2),
                 memory_lengths=(5, 3, 2), tutorial=True, B=3, T=5, I=3, H=6, U=4, Tm=5, Dm=3)
