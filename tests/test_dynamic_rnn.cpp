@@ -7,6 +7,10 @@
 #include <seq2seq/cells/gru_cell.hpp>
 #include <seq2seq/cells/lstm_cell.hpp>
 
+#include <seq2seq/attention/attention_wrapper.hpp>
+#include <seq2seq/attention/bahdanau_attention.hpp>
+
+#include "alloc_counter.hpp"
 #include "golden.hpp"
 
 namespace {
@@ -83,6 +87,37 @@ TEST(DynamicRnn, LengthsEqualToMaxTimeChangeNothing) {
     EXPECT_EQ(a.final_state.data()[i], b.final_state.data()[i]);
   }
 }
+
+#ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
+TEST(DynamicRnn, AllocatesNothingPerStep) {
+  // A call allocates its outputs, state and workspace once: the count must not grow with the
+  // number of steps, for a bare cell and for a wrapper that keeps its alignment history.
+  const seq2seq::Index B = 8, I = 16, H = 32, Tm = 10, Dm = 24, U = 20;
+  const auto gru = cell(I, H);
+  Tensor3<double> memory = inputs(B, Tm, Dm);
+  seq2seq::BahdanauAttentionWeights<double> w{golden::zeros<double>(Dm, U),
+                                              golden::zeros<double>(H, U),
+                                              golden::zeros<double>(U), 0, {}};
+  w.attention_v.setConstant(0.5);
+  seq2seq::AttentionWrapperConfig<double> config;
+  config.alignment_history = true;
+  config.attention_layer_size = 12;
+  config.attention_layer_kernel = golden::zeros<double>(H + Dm, 12);
+  const seq2seq::AttentionWrapper wrapper(
+      cell(I + 12, H), seq2seq::BahdanauAttention<double>(U, memory, {}, w), config);
+  long counts[2][2];
+  for (int k = 0; k < 2; ++k) {
+    const seq2seq::Index T = k == 0 ? 3 : 12;
+    const auto x = inputs(B, T, I);
+    const std::vector<int64_t> len(B, T - 1);
+    counts[0][k] = allocations_during([&] { dynamic_rnn(gru, x, len); });
+    counts[1][k] = allocations_during([&] { dynamic_rnn(wrapper, x, len); });
+  }
+  EXPECT_GT(counts[0][0], 0);  // the counter works: outputs and state are allocated
+  EXPECT_EQ(counts[0][0], counts[0][1]) << "GRUCell allocations grow with steps";
+  EXPECT_EQ(counts[1][0], counts[1][1]) << "AttentionWrapper allocations grow with steps";
+}
+#endif
 
 TEST(DynamicRnn, RejectsBadInputsLengthsAndInitialState) {
   const auto c = cell(2, 3);

@@ -40,6 +40,7 @@ class BahdanauAttention {
   struct Workspace {
     RowMatrix<T> processed_query;  // [B, U]
     RowMatrix<T> hidden;           // [Tm, U]  tanh(keys + query (+ b)) of one batch row
+    Eigen::Matrix<T, Eigen::Dynamic, 1> scores;  // [Tm] of one batch row
   };
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm
@@ -103,7 +104,8 @@ class BahdanauAttention {
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
   Workspace make_workspace() const {
-    return {RowMatrix<T>(batch_, units_), RowMatrix<T>(time_, units_)};
+    return {RowMatrix<T>(batch_, units_), RowMatrix<T>(time_, units_),
+            Eigen::Matrix<T, Eigen::Dynamic, 1>(time_)};
   }
 
   /// alignments [B, Tm] for `query` [B, query_depth]. Bahdanau ignores the previous state
@@ -119,11 +121,11 @@ class BahdanauAttention {
       if (normalize_) hidden.rowwise() += detail::as_row(w_.attention_b);
       hidden.array() = detail::tanh(hidden.array());
       // Scores of the valid positions, then a max-shifted softmax over them; the rest is 0.
-      auto row = alignments.row(b);
-      row.head(len).noalias() = (hidden * v_.transpose()).transpose();
-      row.head(len).array() = (row.head(len).array() - row.head(len).maxCoeff()).exp();
-      row.head(len) /= row.head(len).sum();
-      row.tail(time_ - len).setZero();
+      auto scores = ws.scores.head(len);
+      scores.noalias() = hidden * v_.transpose();
+      scores.array() = (scores.array() - scores.maxCoeff()).exp();
+      alignments.row(b).head(len) = scores.transpose() / scores.sum();
+      alignments.row(b).tail(time_ - len).setZero();
     }
   }
 

@@ -1,0 +1,26 @@
+// Counts heap allocations in a test binary (glibc): defines malloc, which every operator new and
+// Eigen's aligned_malloc call. Include in ONE translation unit of a binary.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define SEQ2SEQ_COUNTS_ALLOCATIONS 1
+
+inline std::atomic<long> g_allocations{0};
+
+extern "C" void* __libc_malloc(std::size_t size);
+extern "C" void* malloc(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return __libc_malloc(size);
+}
+
+/// Heap allocations made while running `fn`.
+template <class Fn>
+long allocations_during(Fn&& fn) {
+  const long before = g_allocations.load();
+  fn();
+  return g_allocations.load() - before;
+}
+#endif
