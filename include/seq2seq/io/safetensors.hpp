@@ -30,6 +30,7 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include <seq2seq/core/error.hpp>
+#include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq::io {
 namespace detail {
@@ -122,16 +123,6 @@ inline double decode_float(DType d, const unsigned char* p) {
     case DType::F32: return bit_cast<float>(load_le<std::uint32_t>(p));
     default: return bit_cast<double>(load_le<std::uint64_t>(p));  // F64
   }
-}
-
-/// Formats a shape as "[3,5,4]" ("[]" for rank 0).
-template <class Container>
-std::string shape_string(const Container& shape) {
-  std::ostringstream os;
-  os << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? "," : "") << shape[i];
-  os << ']';
-  return os.str();
 }
 
 }  // namespace detail
@@ -371,7 +362,7 @@ inline SafetensorsFile::Entry SafetensorsFile::parse_entry(const std::string& ke
   if (e.count > std::numeric_limits<std::uint64_t>::max() / e.dtype_size ||
       e.count * e.dtype_size != e.end - e.begin) {
     fail("tensor '", key, "': byte length ", e.end - e.begin, " does not match shape ",
-         detail::shape_string(e.shape), " of ", e.dtype_name, " (", e.count, " elements of ", e.dtype_size,
+         seq2seq::detail::dims_string(e.shape), " of ", e.dtype_name, " (", e.count, " elements of ", e.dtype_size,
          " bytes)");
   }
   return e;
@@ -429,7 +420,7 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> SafetensorsFile::tensor(co
   const Entry& e = entry(tensor_name);
   if (e.shape.size() != static_cast<std::size_t>(Rank)) {
     fail("tensor '", tensor_name, "': expected rank ", Rank, " but found rank ", e.shape.size(), " (shape ",
-         detail::shape_string(e.shape), ")");
+         seq2seq::detail::dims_string(e.shape), ")");
   }
   float_entry(tensor_name, "tensor()");
   if constexpr (sizeof(Eigen::Index) < sizeof(std::int64_t)) {
@@ -465,8 +456,8 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> SafetensorsFile::tensor(
   if (e.shape.size() == static_cast<std::size_t>(Rank) &&
       !std::equal(e.shape.begin(), e.shape.end(), expected.begin(),
                   [](std::int64_t a, Eigen::Index b) { return a == static_cast<std::int64_t>(b); })) {
-    fail("tensor '", tensor_name, "': expected shape ", detail::shape_string(expected), " but found ",
-         detail::shape_string(e.shape));
+    fail("tensor '", tensor_name, "': expected shape ", seq2seq::detail::dims_string(expected), " but found ",
+         seq2seq::detail::dims_string(e.shape));
   }
   return tensor<T, Rank>(tensor_name);  // reports rank and dtype mismatches
 }
@@ -508,7 +499,7 @@ inline double SafetensorsFile::scalar(const std::string& tensor_name) const {
   const Entry& e = float_entry(tensor_name, "scalar()");
   if (e.count != 1) {
     fail("tensor '", tensor_name, "': expected a scalar (shape [] or one element) but found shape ",
-         detail::shape_string(e.shape));
+         seq2seq::detail::dims_string(e.shape));
   }
   return detail::decode_float(e.dtype, data(e));
 }
