@@ -1,6 +1,10 @@
 // The tutorial encoder made to run: batch 3, max time 5, input depth 3, a GRUCell of 6 units
 // wrapped by an AttentionWrapper with BahdanauAttention of 4 units, sequence_length {5, 3, 2},
-// alignment history on. See tutorial_encoder.hpp for the tutorial's two bugs and their fixes.
+// alignment history on. The tutorial's Python cannot run; the two fixes (details in
+// tutorial_encoder.hpp):
+//  1. it fed rank-2 inputs [batch, depth]; dynamic_rnn needs [batch, max_time, depth] = [3, 5, 3];
+//  2. its BahdanauAttention had no memory; here it attends over the encoder's own inputs
+//     (memory = inputs, memory_sequence_length = sequence_length = {5, 3, 2}).
 //
 // The weights are deterministic waves that tools/reference/gen_golden.py also assigns in
 // TensorFlow (fixture tests/golden/tutorial_encoder_f32), and the test suite checks that this

@@ -1,5 +1,10 @@
 // BahdanauAttention against tfa.seq2seq.BahdanauAttention: keys, values and the alignments of
 // one query, plain and normalized, with ragged memory lengths (tests/golden/bahdanau_attention_*).
+//
+// TF 1.x masks padded scores with -inf, TFA with the dtype's lowest value; both give exactly 0
+// weight after the softmax whenever a row has a valid position, which TF guarantees by rejecting
+// memory lengths <= 0. We leave padded positions out of the softmax, so the TFA fixtures check the
+// TF 1.x result too: every padded position must be exactly 0 below.
 #include <seq2seq/attention/bahdanau_attention.hpp>
 
 #include "golden.hpp"
