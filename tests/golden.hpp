@@ -76,13 +76,17 @@ void expect_close(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& actual,
   EXPECT_EQ(bad, 0) << what << ": " << bad << " of " << expected.size() << " values differ";
 }
 
-/// Fixture file names (without directory) that start with `prefix`, sorted.
+/// Fixture names (relative to tests/golden) that start with `prefix`, sorted. A prefix may name
+/// a subdirectory: "keras/keras_" lists tests/golden/keras/keras_*.
 inline std::vector<std::string> cases(const std::string& prefix) {
+  const std::size_t slash = prefix.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : prefix.substr(0, slash + 1);
+  const std::string start = prefix.substr(dir.size());
   std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(SEQ2SEQ_GOLDEN_DIR)) {
+  for (const auto& entry : std::filesystem::directory_iterator(SEQ2SEQ_GOLDEN_DIR "/" + dir)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && entry.path().extension() == ".safetensors") {
-      names.push_back(name);
+    if (name.rfind(start, 0) == 0 && entry.path().extension() == ".safetensors") {
+      names.push_back(dir + name);
     }
   }
   std::sort(names.begin(), names.end());
@@ -169,16 +173,46 @@ seq2seq::Tensor3<T> zeros(Index a, Index b, Index c) {
   return seq2seq::detail::zeros<T, 3>({a, b, c});
 }
 
+/// A float32 tensor for `safetensors_file`: shape and row-major values.
+struct NamedTensor {
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+/// An in-memory safetensors file holding float32 `tensors` (for tests of bad weight files).
+inline SafetensorsFile safetensors_file(const std::map<std::string, NamedTensor>& tensors,
+                                        const std::string& name = "test.safetensors") {
+  nlohmann::json header = nlohmann::json::object();
+  std::string data;
+  for (const auto& [key, t] : tensors) {
+    const std::size_t begin = data.size();
+    data.append(reinterpret_cast<const char*>(t.values.data()), t.values.size() * sizeof(float));
+    header[key] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {begin, data.size()}}};
+  }
+  const std::string json = header.dump();
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((json.size() >> (8 * i)) & 0xff);
+  return SafetensorsFile::parse(bytes + json + data, name);
+}
+
+/// `count` values 0.01 * sin(k) for a NamedTensor.
+inline std::vector<float> values(std::size_t count) {
+  std::vector<float> v(count);
+  for (std::size_t k = 0; k < count; ++k) v[k] = 0.01f * std::sin(static_cast<float>(k));
+  return v;
+}
+
 inline void count_case(const std::string& dtype) { ++stats()[dtype].cases; }
 
-/// Runs `body(T{}, file)` with T the fixture's dtype (float or double).
+/// Runs `body(T{}, file)` with T the fixture's dtype (float or double), the stored type of its
+/// `inputs` (or `memory`).
 template <class Body>
 void with_dtype(const std::string& name, Body&& body) {
   SCOPED_TRACE(name);
   const SafetensorsFile f = open(name);
-  const std::string dtype = f.metadata("dtype");
-  count_case(dtype);
-  if (dtype == "f32") {
+  const bool is_float = f.dtype(f.contains("inputs") ? "inputs" : "memory") == "F32";
+  count_case(is_float ? "f32" : "f64");
+  if (is_float) {
     body(float{}, f);
   } else {
     body(double{}, f);

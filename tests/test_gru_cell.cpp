@@ -62,6 +62,16 @@ TEST(GRUCell, RejectsWeightsOfTheWrongShape) {
                        {"gates/kernel", "[4,8]", "input_size"});
 }
 
+TEST(GRUCell, CandidateRecurrentBiasGoesWithResetAfterOnly) {
+  const auto gk = golden::zeros<float>(7, 8), ck = golden::zeros<float>(7, 4);
+  const auto gb = golden::zeros<float>(8), cb = golden::zeros<float>(4);
+  golden::expect_error([&] { GRUCell<float>(4, {gk, gb, ck, cb, golden::zeros<float>(4)}); },
+                       {"candidate_recurrent_bias (only for reset_after)", "[4]", "[0]"});
+  golden::expect_error([&] { GRUCell<float>(4, {gk, gb, ck, cb}, /*reset_after=*/true); },
+                       {"candidate_recurrent_bias (reset_after)", "[0]", "[4]"});
+  EXPECT_TRUE(GRUCell<float>(4, {gk, gb, ck, cb, golden::zeros<float>(4)}, true).reset_after());
+}
+
 TEST(GRUCell, RejectsInputsAndStateOfTheWrongShape) {
   const auto cell = small_cell(3, 4);
   Tensor2<double> x(2, 5), h(2, 4), x_ok(2, 3), h_bad(3, 4);

@@ -8,11 +8,23 @@ attention is tfa.seq2seq.{BahdanauAttention,AttentionWrapper}. Every weight is a
 explicitly (seeded NumPy RNG, non-zero biases); no TF initialiser value is used.
 
 Each fixture holds the weights, the inputs, the expected outputs and a "__metadata__" map with
-the configuration. Run:  tools/reference/.venv/bin/python tools/reference/gen_golden.py
+the configuration.
+
+This is the one script that regenerates every fixture under tests/golden/. Without arguments it
+writes the core cases above in-process, then runs the other generators, each in its own process
+(TF graph mode and Keras eager mode cannot share one):
+  npz      tools/reference/gen_npz_fixtures.py   tests/golden/npz/      (numpy only)
+  keras    tools/train/gen_keras_layouts.py      tests/golden/keras/    (real Keras layers)
+           tools/train/gen_keras_attention.py    tests/golden/keras/    (TFA inside Keras)
+  trained  tools/train/train_tf_attention.py     tests/golden/trained/  (trains, ~10 s)
+           tools/train/train_keras_gru.py        tests/golden/trained/  (trains, ~10 s)
+  torch    tools/train/train_torch_rnn.py        tests/golden/trained/  (Debian python3-torch,
+                                                 run by /usr/bin/python3; trains, ~1 min)
+Run:  tools/reference/.venv/bin/python tools/reference/gen_golden.py [--only core,npz,...]
 """
-import json
+import argparse
 import os
-import struct
+import subprocess
 import sys
 
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
@@ -30,26 +42,24 @@ import tensorflow_addons as tfa  # noqa: E402
 tf.compat.v1.disable_eager_execution()
 tf.config.experimental.enable_op_determinism()
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "golden")
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+OUT = os.path.join(ROOT, "tests", "golden")
 DTYPES = {"f32": (np.float32, tf.float32), "f64": (np.float64, tf.float64)}
-ST_DTYPE = {np.dtype(np.float32): "F32", np.dtype(np.float64): "F64", np.dtype(np.int64): "I64"}
 
+sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+from safetensors_io import write_safetensors  # noqa: E402
 
-def write_safetensors(path, tensors, metadata):
-    """Minimal safetensors writer (the format is an 8-byte header length, JSON, raw data)."""
-    header = {"__metadata__": {k: str(v) for k, v in metadata.items()}}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        arr = np.ascontiguousarray(tensors[name])
-        data = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": ST_DTYPE[arr.dtype], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    raw = json.dumps(header, separators=(",", ":")).encode()
-    raw += b" " * (-len(raw) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+# Generators that run in their own process: (group, interpreter, script).
+VENV_PYTHON = sys.executable
+SUBPROCESS_GENERATORS = [
+    ("npz", VENV_PYTHON, "tools/reference/gen_npz_fixtures.py"),
+    ("keras", VENV_PYTHON, "tools/train/gen_keras_layouts.py"),
+    ("keras", VENV_PYTHON, "tools/train/gen_keras_attention.py"),
+    ("trained", VENV_PYTHON, "tools/train/train_tf_attention.py"),
+    ("trained", VENV_PYTHON, "tools/train/train_keras_gru.py"),
+    ("torch", "/usr/bin/python3", "tools/train/train_torch_rnn.py"),
+]
 
 
 def wave(shape, salt, scale):
@@ -303,7 +313,7 @@ def gen_wrapper(name, kind, dt, seed, normalize=False, attention_layer_size=None
     save(name, tensors, meta)
 
 
-def main():
+def generate_core():
     seed = 1000
     for dt in ("f32", "f64"):
         for kind in ("gru", "lstm"):
@@ -343,6 +353,23 @@ def main():
     # The tutorial encoder (examples/tutorial_encoder.cpp recomputes the same wave weights).
     gen_wrapper("tutorial_encoder_f32", "gru", "f32", 0, lengths=(5, 3, 2),
                 memory_lengths=(5, 3, 2), tutorial=True, B=3, T=5, I=3, H=6, U=4, Tm=5, Dm=3)
+
+
+def main():
+    groups = ["core"] + sorted({g for g, _, _ in SUBPROCESS_GENERATORS})
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default=",".join(groups),
+                    help="comma-separated groups to regenerate: " + ", ".join(groups))
+    wanted = set(ap.parse_args().only.split(","))
+    unknown = wanted - set(groups)
+    if unknown:
+        ap.error("unknown group(s): " + ", ".join(sorted(unknown)))
+    if "core" in wanted:
+        generate_core()
+    for group, python, script in SUBPROCESS_GENERATORS:
+        if group in wanted:
+            print("running", script, flush=True)
+            subprocess.run([python, os.path.join(ROOT, script)], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

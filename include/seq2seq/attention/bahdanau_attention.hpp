@@ -20,7 +20,7 @@ struct BahdanauAttentionWeights {
   Tensor2<T> query_layer_kernel;   ///< [query_depth, num_units], bias-free
   Tensor1<T> attention_v;          ///< [num_units]
   T attention_g = T(0);            ///< scalar gain; used only with normalize (TF init sqrt(1/U))
-  Tensor1<T> attention_b;          ///< [num_units]; used only with normalize (TF init 0)
+  Tensor1<T> attention_b{};        ///< [num_units]; used only with normalize (TF init 0)
 };
 
 /// Additive (Bahdanau) attention. At construction the memory [B, Tm, Dm] is masked past each

@@ -1,4 +1,5 @@
-// GRUCell: TensorFlow 1.x tf.nn.rnn_cell.GRUCell (reset gate applied before the candidate matmul).
+// GRUCell: TensorFlow 1.x tf.nn.rnn_cell.GRUCell (reset gate applied before the candidate matmul),
+// and, as an option, the reset-after form of Keras GRU (reset_after=True), PyTorch and cuDNN.
 #pragma once
 
 #include <utility>
@@ -16,12 +17,17 @@ struct GRUCellWeights {
   Tensor1<T> gates_bias;        ///< gates/bias [2 * num_units]
   Tensor2<T> candidate_kernel;  ///< candidate/kernel [input_size + num_units, num_units]
   Tensor1<T> candidate_bias;    ///< candidate/bias [num_units]
+  /// Reset-after form only: the bias of the candidate's recurrent product, [num_units] (Keras
+  /// bias[1, 2H:], PyTorch bias_hh_n). Leave empty for the TF 1.x form.
+  Tensor1<T> candidate_recurrent_bias{};
 };
 
 /// Gated recurrent unit with TF 1.x math, activation tanh:
 ///   [r, u] = sigmoid([x, h] · gates/kernel + gates/bias)
 ///   c      = tanh([x, r ⊙ h] · candidate/kernel + candidate/bias)
 ///   h'     = u ⊙ h + (1 − u) ⊙ c          (output == new state == h')
+/// With reset_after = true (Keras reset_after=True, PyTorch nn.GRU, cuDNN) the candidate is
+///   c      = tanh(x · Wc[:I] + candidate/bias + r ⊙ (h · Wc[I:] + candidate_recurrent_bias))
 /// State: Tensor2 [batch, num_units]. The input size is the kernels' row count minus num_units.
 template <class T>
 class GRUCell {
@@ -32,12 +38,13 @@ class GRUCell {
   /// Scratch buffers for one call of `step` at a fixed batch size; sized once, reused each step.
   struct Workspace {
     RowMatrix<T> gates;      // [B, 2H]
-    RowMatrix<T> reset_h;    // [B, H]   r ⊙ h
+    RowMatrix<T> reset_h;    // [B, H]   r ⊙ h, or h · Wc[I:] + b when reset_after
     RowMatrix<T> candidate;  // [B, H]
   };
 
   /// Throws seq2seq::Error if a weight does not have the shape above.
-  GRUCell(Index num_units, GRUCellWeights<T> weights) : units_(num_units), w_(std::move(weights)) {
+  GRUCell(Index num_units, GRUCellWeights<T> weights, bool reset_after = false)
+      : units_(num_units), reset_after_(reset_after), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("GRUCell: num_units=", units_, " must be positive");
     const Index rows = w_.gates_kernel.dimension(0);
     if (rows <= units_) {
@@ -49,11 +56,15 @@ class GRUCell {
     detail::check_shape(w_.gates_bias, {2 * units_}, "GRUCell: gates/bias");
     detail::check_shape(w_.candidate_kernel, {rows, units_}, "GRUCell: candidate/kernel");
     detail::check_shape(w_.candidate_bias, {units_}, "GRUCell: candidate/bias");
+    detail::check_shape(w_.candidate_recurrent_bias, {reset_after_ ? units_ : 0},
+                        reset_after_ ? "GRUCell: candidate_recurrent_bias (reset_after)"
+                                     : "GRUCell: candidate_recurrent_bias (only for reset_after)");
   }
 
   Index num_units() const { return units_; }
   Index input_size() const { return input_size_; }
   Index output_size() const { return units_; }
+  bool reset_after() const { return reset_after_; }
   const GRUCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state [batch, num_units].
@@ -88,10 +99,17 @@ class GRUCell {
     ws.gates.array() = detail::sigmoid(ws.gates.array());
     const auto r = ws.gates.leftCols(H).array();
     const auto u = ws.gates.rightCols(H).array();
-    ws.reset_h.array() = r * h.array();
     ws.candidate.noalias() = input * wc.topRows(I);
-    ws.candidate.noalias() += ws.reset_h * wc.bottomRows(H);
-    ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
+    if (reset_after_) {
+      ws.reset_h.noalias() = h * wc.bottomRows(H);
+      ws.reset_h.rowwise() += detail::as_row(w_.candidate_recurrent_bias);
+      ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
+      ws.candidate.array() += r * ws.reset_h.array();
+    } else {
+      ws.reset_h.array() = r * h.array();
+      ws.candidate.noalias() += ws.reset_h * wc.bottomRows(H);
+      ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
+    }
     // TF's form u⊙h + (1−u)⊙c, not c + u⊙(h−c): same rounding as the reference.
     h.array() = u * h.array() + (T(1) - u) * detail::tanh(ws.candidate.array());
     output = h;
@@ -112,6 +130,7 @@ class GRUCell {
 
  private:
   Index units_;
+  bool reset_after_;
   Index input_size_ = 0;
   GRUCellWeights<T> w_;
 };

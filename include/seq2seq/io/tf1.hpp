@@ -1,0 +1,87 @@
+// Build cells and mechanisms from TensorFlow 1.x checkpoint names (rnn/gru_cell/gates/kernel,
+// memory_layer/kernel, ...). These are our own layouts, so nothing is reordered: the converters
+// only find the variables, derive the sizes from their shapes and check them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <seq2seq/attention/attention_wrapper.hpp>
+#include <seq2seq/attention/bahdanau_attention.hpp>
+#include <seq2seq/cells/gru_cell.hpp>
+#include <seq2seq/cells/lstm_cell.hpp>
+#include <seq2seq/io/layout.hpp>
+
+namespace seq2seq::io::tf1 {
+
+/// GRUCell from `<scope>/gates/kernel [I+H, 2H]`, `<scope>/gates/bias [2H]`,
+/// `<scope>/candidate/kernel [I+H, H]`, `<scope>/candidate/bias [H]` (H from candidate/bias).
+template <class T, class File>
+GRUCell<T> gru_cell(const File& file, const std::string& scope = "rnn/gru_cell") {
+  const std::string p = scope + "/";
+  const Index h = detail::dim(file, p + "candidate/bias", 1, 0);
+  const Index rows = detail::dim(file, p + "gates/kernel", 2, 0);
+  return GRUCell<T>(h, {file.template tensor<T, 2>(p + "gates/kernel", {rows, 2 * h}),
+                        file.template tensor<T, 1>(p + "gates/bias", {2 * h}),
+                        file.template tensor<T, 2>(p + "candidate/kernel", {rows, h}),
+                        file.template tensor<T, 1>(p + "candidate/bias", {h}), {}});
+}
+
+/// LSTMCell from `<scope>/kernel [I+H, 4H]` (i, j, f, o) and `<scope>/bias [4H]`. TF 1.x does not
+/// store forget_bias: pass the value the model was built with (TF's default 1.0).
+template <class T, class File>
+LSTMCell<T> lstm_cell(const File& file, const std::string& scope = "rnn/lstm_cell",
+                      T forget_bias = T(1)) {
+  const std::string p = scope + "/";
+  const Index h = detail::units_from(file, p + "bias", detail::dim(file, p + "bias", 1, 0), 4);
+  const Index rows = detail::dim(file, p + "kernel", 2, 0);
+  return LSTMCell<T>(h, {file.template tensor<T, 2>(p + "kernel", {rows, 4 * h}),
+                         file.template tensor<T, 1>(p + "bias", {4 * h})},
+                     forget_bias);
+}
+
+/// BahdanauAttention over `memory` [B, Tm, Dm] from `<memory_layer_scope>/kernel [Dm, U]`,
+/// `<scope>/query_layer/kernel [Hq, U]`, `<scope>/attention_v [U]` and, when the checkpoint has
+/// `<scope>/attention_g`, normalize=true with `attention_g []` and `attention_b [U]`.
+template <class T, class File>
+BahdanauAttention<T> bahdanau_attention(const File& file, const Tensor3<T>& memory,
+                                        std::vector<int64_t> memory_sequence_length = {},
+                                        const std::string& scope = "bahdanau_attention",
+                                        const std::string& memory_layer_scope = "memory_layer") {
+  const std::string p = scope + "/";
+  const Index u = detail::dim(file, p + "attention_v", 1, 0);
+  const Index hq = detail::dim(file, p + "query_layer/kernel", 2, 0);
+  BahdanauAttentionWeights<T> w{
+      file.template tensor<T, 2>(memory_layer_scope + "/kernel", {memory.dimension(2), u}),
+      file.template tensor<T, 2>(p + "query_layer/kernel", {hq, u}),
+      file.template tensor<T, 1>(p + "attention_v", {u}), T(0), {}};
+  const bool normalize = file.contains(p + "attention_g");
+  if (normalize) {
+    w.attention_g = static_cast<T>(file.scalar(p + "attention_g"));
+    w.attention_b = file.template tensor<T, 1>(p + "attention_b", {u});
+  }
+  return BahdanauAttention<T>(u, memory, std::move(memory_sequence_length), std::move(w),
+                              normalize);
+}
+
+/// AttentionWrapperConfig with `<scope>/attention_layer/kernel [H + Dm, size]` when the checkpoint
+/// has it (attention_layer_size = size), else none; the two flags are not stored by TF.
+template <class T, class File>
+AttentionWrapperConfig<T> attention_wrapper_config(const File& file,
+                                                   const std::string& scope = "attention_wrapper",
+                                                   bool alignment_history = false,
+                                                   bool output_attention = true) {
+  AttentionWrapperConfig<T> config;
+  const std::string kernel = scope + "/attention_layer/kernel";
+  if (file.contains(kernel)) {
+    config.attention_layer_kernel = file.template tensor<T, 2>(kernel);
+    config.attention_layer_size = config.attention_layer_kernel.dimension(1);
+  }
+  config.alignment_history = alignment_history;
+  config.output_attention = output_attention;
+  return config;
+}
+
+}  // namespace seq2seq::io::tf1
