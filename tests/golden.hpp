@@ -30,6 +30,7 @@ constexpr double rtol() {
 struct Stats {
   double max_abs = 0, max_rel = 0;
   long values = 0, cases = 0;
+  std::string worst;  // where max_abs was seen
 };
 inline std::map<std::string, Stats>& stats() {
   static std::map<std::string, Stats> s;
@@ -38,8 +39,9 @@ inline std::map<std::string, Stats>& stats() {
 struct StatsPrinter : ::testing::Environment {
   void TearDown() override {
     for (const auto& [dtype, s] : stats()) {
-      std::printf("[golden] %s: %ld cases, %ld values, max abs error %.3g, max rel error %.3g\n",
-                  dtype.c_str(), s.cases, s.values, s.max_abs, s.max_rel);
+      std::printf("[golden] %s: %ld cases, %ld values, max abs error %.3g (%s), max rel error "
+                  "%.3g\n",
+                  dtype.c_str(), s.cases, s.values, s.max_abs, s.worst.c_str(), s.max_rel);
     }
   }
 };
@@ -64,7 +66,10 @@ void expect_close(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& actual,
   for (Index i = 0; i < expected.size(); ++i) {
     const double a = actual.data()[i], e = expected.data()[i];
     const double err = std::abs(a - e);
-    s.max_abs = std::max(s.max_abs, err);
+    if (err > s.max_abs) {
+      s.max_abs = err;
+      s.worst = what + " |expected| " + std::to_string(std::abs(e));
+    }
     if (std::abs(e) > 1e-3) s.max_rel = std::max(s.max_rel, err / std::abs(e));
     ++s.values;
     const bool ok = e == 0 ? a == 0 : err <= tol * (1 + std::abs(e));

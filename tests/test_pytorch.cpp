@@ -1,8 +1,10 @@
 // Loading PyTorch state_dicts (seq2seq/io/pytorch.hpp): a really trained 2-layer bidirectional
 // nn.GRU and a 2-layer nn.LSTM (tools/train/train_torch_rnn.py, Debian's CPU PyTorch), run layer
 // by layer with dynamic_rnn; outputs and final states must equal PyTorch's on held-out inputs.
+// Each model is read from its .safetensors export and from np.savez_compressed's .npz.
 #include <seq2seq/io/pytorch.hpp>
 
+#include <seq2seq/io/npz.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
 #include "golden.hpp"
@@ -47,10 +49,15 @@ Tensor2<float> state_slice(const Tensor3<float>& h_n, Index index) {
   return out;
 }
 
-TEST(TrainedModel, TorchBidirectionalGruEqualsPyTorch) {
-  const auto model = golden::open("trained/torch_gru_model.safetensors");
+seq2seq::io::NpzFile open_npz(const std::string& name) {
+  return seq2seq::io::NpzFile::load(std::string(SEQ2SEQ_GOLDEN_DIR) + "/" + name);
+}
+
+template <class File>
+void check_gru(const File& model) {
+  SCOPED_TRACE(model.name());
   const auto expected = golden::open("trained/torch_gru_expected.safetensors");
-  ASSERT_EQ(golden::meta_int(model, "num_layers"), 2);
+  ASSERT_EQ(golden::meta_int(expected, "num_layers"), 2);
   const Tensor3<float> h_n = expected.tensor<float, 3>("h_n");
   Tensor3<float> x = expected.tensor<float, 3>("inputs");
   for (int layer = 0; layer < 2; ++layer) {
@@ -71,10 +78,16 @@ TEST(TrainedModel, TorchBidirectionalGruEqualsPyTorch) {
   golden::expect_close(x, expected.tensor<float, 3>("outputs"), "outputs");
 }
 
-TEST(TrainedModel, TorchLstmEqualsPyTorch) {
-  const auto model = golden::open("trained/torch_lstm_model.safetensors");
+TEST(TrainedModel, TorchBidirectionalGruEqualsPyTorch) {
+  check_gru(golden::open("trained/torch_gru_model.safetensors"));
+  check_gru(open_npz("trained/torch_gru_model.npz"));
+}
+
+template <class File>
+void check_lstm(const File& model) {
+  SCOPED_TRACE(model.name());
   const auto expected = golden::open("trained/torch_lstm_expected.safetensors");
-  ASSERT_EQ(golden::meta_int(model, "num_layers"), 2);
+  ASSERT_EQ(golden::meta_int(expected, "num_layers"), 2);
   const Tensor3<float> h_n = expected.tensor<float, 3>("h_n");
   const Tensor3<float> c_n = expected.tensor<float, 3>("c_n");
   Tensor3<float> x = expected.tensor<float, 3>("inputs");
@@ -89,6 +102,11 @@ TEST(TrainedModel, TorchLstmEqualsPyTorch) {
     golden::expect_close(result.final_state.c, state_slice(c_n, layer), "c_n");
   }
   golden::expect_close(x, expected.tensor<float, 3>("outputs"), "outputs");
+}
+
+TEST(TrainedModel, TorchLstmEqualsPyTorch) {
+  check_lstm(golden::open("trained/torch_lstm_model.safetensors"));
+  check_lstm(open_npz("trained/torch_lstm_model.npz"));
 }
 
 TEST(PyTorchLayout, MissingOrMisshapenWeightsAreErrors) {

@@ -17,6 +17,7 @@ Writes (tests/golden/trained/)
                                          ..._l1, ..._reverse), float32, via
                                          tools/export/export_torch.py; plus the head as
                                          head.weight [C, H*dirs] / head.bias [C].
+  torch_{gru,lstm}_model.npz             the same state_dict via np.savez_compressed.
   torch_{gru,lstm}_expected.safetensors  held-out batch of 8: inputs [8, T, 4],
                                          outputs [8, T, H*dirs], h_n [layers*dirs, 8, 16],
                                          (LSTM) c_n, (GRU) layer0_outputs [8, T, 32],
@@ -164,6 +165,11 @@ def train(kind, seed, epochs, lr):
     head = {"head." + k: v.detach().numpy().astype(np.float32)
             for k, v in model.head.state_dict().items()}
     export_torch(rnn, model_path, meta, extra_tensors=head)
+    # The same state_dict as NumPy's compressed .npz (what np.savez users hand over), so the C++
+    # npz reader is proven on a real model too.
+    np.savez_compressed(os.path.join(OUT, f"torch_{kind}_model.npz"),
+                        **{k: v.detach().numpy().astype(np.float32)
+                           for k, v in rnn.state_dict().items()})
     exp_path = os.path.join(OUT, f"torch_{kind}_expected.safetensors")
     write_safetensors(exp_path, expected, {
         "accuracy": f"{acc:.6f}", "kind": kind, "input_size": I, "hidden_size": H,

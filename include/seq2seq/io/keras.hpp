@@ -18,6 +18,28 @@
 
 namespace seq2seq::io::keras {
 
+namespace detail {
+
+using namespace seq2seq::io::detail;
+
+/// A Keras recurrent cell's `<scope>/kernel [I, gates*H]` and `<scope>/recurrent_kernel
+/// [H, gates*H]` with the sizes they imply.
+template <class T>
+struct Kernels {
+  Index units, input_size;
+  Tensor2<T> kernel, recurrent;
+};
+
+template <class T, class File>
+Kernels<T> kernels(const File& file, const std::string& p, Index gates) {
+  const Index h = dim(file, p + "recurrent_kernel", 2, 0);
+  const Index in = dim(file, p + "kernel", 2, 0);
+  return {h, in, file.template tensor<T, 2>(p + "kernel", {in, gates * h}),
+          file.template tensor<T, 2>(p + "recurrent_kernel", {h, gates * h})};
+}
+
+}  // namespace detail
+
 /// GRUCell from `<scope>/kernel [I, 3H]`, `<scope>/recurrent_kernel [H, 3H]` (columns z, r, h)
 /// and `<scope>/bias`: [3H] for reset_after=False (exactly TF 1.x's GRUCell) or [2, 3H] (input
 /// bias, recurrent bias) for reset_after=True, Keras 2's default, which gives a reset-after
@@ -25,10 +47,7 @@ namespace seq2seq::io::keras {
 template <class T, class File>
 GRUCell<T> gru_cell(const File& file, const std::string& scope = "gru/gru_cell") {
   const std::string p = scope + "/";
-  const Index h = detail::dim(file, p + "recurrent_kernel", 2, 0);
-  const Index in = detail::dim(file, p + "kernel", 2, 0);
-  const auto kernel = file.template tensor<T, 2>(p + "kernel", {in, 3 * h});
-  const auto recurrent = file.template tensor<T, 2>(p + "recurrent_kernel", {h, 3 * h});
+  const auto [h, in, kernel, recurrent] = detail::kernels<T>(file, p, 3);
   const bool reset_after = file.shape(p + "bias").size() == 2;
   Tensor1<T> b_in(3 * h), b_rec(3 * h);
   if (reset_after) {
@@ -64,10 +83,7 @@ GRUCell<T> gru_cell(const File& file, const std::string& scope = "gru/gru_cell")
 template <class T, class File>
 LSTMCell<T> lstm_cell(const File& file, const std::string& scope = "lstm/lstm_cell") {
   const std::string p = scope + "/";
-  const Index h = detail::dim(file, p + "recurrent_kernel", 2, 0);
-  const Index in = detail::dim(file, p + "kernel", 2, 0);
-  const auto kernel = file.template tensor<T, 2>(p + "kernel", {in, 4 * h});
-  const auto recurrent = file.template tensor<T, 2>(p + "recurrent_kernel", {h, 4 * h});
+  const auto [h, in, kernel, recurrent] = detail::kernels<T>(file, p, 4);
   const auto bias = file.template tensor<T, 1>(p + "bias", {4 * h});
   LSTMCellWeights<T> w{Tensor2<T>(in + h, 4 * h), Tensor1<T>(4 * h)};
   // Keras block k goes to our block order[k]: i -> i, f -> f, c -> j, o -> o.
@@ -90,20 +106,8 @@ BahdanauAttention<T> bahdanau_attention(
     const File& file, const Tensor3<T>& memory, std::vector<int64_t> memory_sequence_length = {},
     const std::string& scope = "rnn/attention_wrapper/BahdanauAttention",
     const std::string& memory_layer_scope = "BahdanauAttention/memory_layer") {
-  const std::string p = scope + "/";
-  const Index u = detail::dim(file, p + "attention_v", 1, 0);
-  const Index hq = detail::dim(file, p + "kernel", 2, 0);
-  BahdanauAttentionWeights<T> w{
-      file.template tensor<T, 2>(memory_layer_scope + "/kernel", {memory.dimension(2), u}),
-      file.template tensor<T, 2>(p + "kernel", {hq, u}),
-      file.template tensor<T, 1>(p + "attention_v", {u}), T(0), {}};
-  const bool normalize = file.contains(p + "attention_g");
-  if (normalize) {
-    w.attention_g = static_cast<T>(file.scalar(p + "attention_g"));
-    w.attention_b = file.template tensor<T, 1>(p + "attention_b", {u});
-  }
-  return BahdanauAttention<T>(u, memory, std::move(memory_sequence_length), std::move(w),
-                              normalize);
+  return detail::bahdanau_attention(file, memory, std::move(memory_sequence_length),
+                                    memory_layer_scope + "/kernel", scope + "/kernel", scope);
 }
 
 /// TFA's attention layer is `<wrapper scope>/attention_layer/kernel` in Keras too, so the TF 1.x

@@ -6,7 +6,10 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <seq2seq/attention/bahdanau_attention.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq::io::detail {
@@ -65,6 +68,32 @@ Tensor1<T> concat(std::initializer_list<Tensor1<T>> parts) {
     for (Index i = 0; i < p.dimension(0); ++i) out(at++) = p(i);
   }
   return out;
+}
+
+/// BahdanauAttention over `memory` [B, Tm, Dm] from the tensors `memory_kernel` [Dm, U],
+/// `query_kernel` [Hq, U], `<scope>/attention_v` [U] and, when `<scope>/attention_g` exists,
+/// normalize with `<scope>/attention_g` [] and `<scope>/attention_b` [U]. TF 1.x and TFA-in-Keras
+/// differ only in the first two names.
+template <class T, class File>
+BahdanauAttention<T> bahdanau_attention(const File& file, const Tensor3<T>& memory,
+                                        std::vector<int64_t> memory_sequence_length,
+                                        const std::string& memory_kernel,
+                                        const std::string& query_kernel,
+                                        const std::string& scope) {
+  const std::string p = scope + "/";
+  const Index u = dim(file, p + "attention_v", 1, 0);
+  const Index hq = dim(file, query_kernel, 2, 0);
+  BahdanauAttentionWeights<T> w{
+      file.template tensor<T, 2>(memory_kernel, {memory.dimension(2), u}),
+      file.template tensor<T, 2>(query_kernel, {hq, u}),
+      file.template tensor<T, 1>(p + "attention_v", {u}), T(0), {}};
+  const bool normalize = file.contains(p + "attention_g");
+  if (normalize) {
+    w.attention_g = static_cast<T>(file.scalar(p + "attention_g"));
+    w.attention_b = file.template tensor<T, 1>(p + "attention_b", {u});
+  }
+  return BahdanauAttention<T>(u, memory, std::move(memory_sequence_length), std::move(w),
+                              normalize);
 }
 
 }  // namespace seq2seq::io::detail

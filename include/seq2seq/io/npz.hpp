@@ -7,8 +7,8 @@
 //   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 // padded with spaces and a newline, then the raw element data.
 //
-// NpzFile has the same public API as SafetensorsFile, so code templated on the file type works
-// with either. Decisions:
+// NpzFile has the same public API as SafetensorsFile (both are TensorFiles, see tensor_file.hpp),
+// so code templated on the file type works with either. Decisions:
 //  - Eager: parse()/load() decompress and validate every member, so a malformed member makes
 //    parse() throw; the accessors only convert already-checked data.
 //  - Supported descrs: '<f2' '<f4' '<f8', '|i1' '<i2' '<i4' '<i8', '|u1' '<u2' '<u4' '<u8', '|b1'
@@ -26,102 +26,34 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <ios>
 #include <limits>
-#include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
-#include <unsupported/Eigen/CXX11/Tensor>
 #include <zip.h>
 
 #include <seq2seq/core/error.hpp>
 #include <seq2seq/core/tensor.hpp>
+#include <seq2seq/io/tensor_file.hpp>
 
 namespace seq2seq::io {
 namespace detail {
 
-static_assert(std::numeric_limits<float>::is_iec559 && std::numeric_limits<double>::is_iec559,
-              "npy decoding reinterprets IEEE-754 bit patterns");
-
-/// Element types the .npy reader understands.
-enum class NpyDType { Bool, U8, I8, U16, I16, F16, U32, I32, F32, U64, I64, F64 };
-
-struct NpyDTypeInfo {
-  const char* code;  // descr without the byte-order character: "f4"
-  const char* name;  // safetensors-style name: "F32"
-  NpyDType dtype;
-  std::size_t size;  // bytes per element
-};
-
 /// Looks up a descr's type code ("f4", "u1", ...); nullptr if unsupported.
-inline const NpyDTypeInfo* npy_find_dtype(std::string_view code) {
-  static const NpyDTypeInfo table[] = {
-      {"b1", "BOOL", NpyDType::Bool, 1}, {"u1", "U8", NpyDType::U8, 1},    {"i1", "I8", NpyDType::I8, 1},
-      {"u2", "U16", NpyDType::U16, 2},   {"i2", "I16", NpyDType::I16, 2},  {"f2", "F16", NpyDType::F16, 2},
-      {"u4", "U32", NpyDType::U32, 4},   {"i4", "I32", NpyDType::I32, 4},  {"f4", "F32", NpyDType::F32, 4},
-      {"u8", "U64", NpyDType::U64, 8},   {"i8", "I64", NpyDType::I64, 8},  {"f8", "F64", NpyDType::F64, 8},
+inline const DTypeInfo* npy_find_dtype(std::string_view code) {
+  static const std::pair<const char*, const char*> codes[] = {  // type code -> dtype name
+      {"b1", "BOOL"}, {"u1", "U8"},  {"i1", "I8"},  {"u2", "U16"}, {"i2", "I16"}, {"f2", "F16"},
+      {"u4", "U32"},  {"i4", "I32"}, {"f4", "F32"}, {"u8", "U64"}, {"i8", "I64"}, {"f8", "F64"},
   };
-  for (const auto& info : table) {
-    if (code == info.code) return &info;
+  for (const auto& [npy_code, name] : codes) {
+    if (code == npy_code) return find_dtype(name);
   }
   return nullptr;
-}
-
-inline bool npy_is_float(NpyDType d) { return d == NpyDType::F16 || d == NpyDType::F32 || d == NpyDType::F64; }
-
-inline bool npy_is_integer(NpyDType d) { return d != NpyDType::Bool && !npy_is_float(d); }
-
-/// Reads an unsigned little-endian integer from p, independent of the host byte order.
-template <class U>
-U npy_load_le(const unsigned char* p) {
-  static_assert(std::is_unsigned_v<U>);
-  U value = 0;
-  for (std::size_t i = 0; i < sizeof(U); ++i) value = static_cast<U>(value | (static_cast<U>(p[i]) << (8 * i)));
-  return value;
-}
-
-/// Reinterprets the bits of a value as type To of the same size.
-template <class To, class From>
-To npy_bit_cast(From from) {
-  static_assert(sizeof(To) == sizeof(From));
-  To to;
-  std::memcpy(&to, &from, sizeof(To));
-  return to;
-}
-
-/// IEEE binary16 bits -> float (exact), including subnormals, signed zeros, infinities and NaNs.
-inline float npy_half_to_float(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h >> 15) << 31;
-  const std::uint32_t exponent = (h >> 10) & 0x1Fu;
-  const std::uint32_t mantissa = h & 0x3FFu;
-  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
-    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-    return sign ? -magnitude : magnitude;
-  }
-  if (exponent == 0x1F) return npy_bit_cast<float>(sign | 0x7F800000u | (mantissa << 13));  // inf/NaN
-  return npy_bit_cast<float>(sign | ((exponent + 127 - 15) << 23) | (mantissa << 13));
-}
-
-/// Decodes one little-endian element of a float dtype (F16, F32, F64) at p.
-inline double npy_decode_float(NpyDType d, const unsigned char* p) {
-  switch (d) {
-    case NpyDType::F16: return npy_half_to_float(npy_load_le<std::uint16_t>(p));
-    case NpyDType::F32: return npy_bit_cast<float>(npy_load_le<std::uint32_t>(p));
-    default: return npy_bit_cast<double>(npy_load_le<std::uint64_t>(p));  // F64
-  }
 }
 
 /// The three fields of a .npy header dict.
@@ -291,23 +223,24 @@ class NpyHeaderParser {
   std::size_t pos_ = 0;
 };
 
-/// Reorders `count` elements of `size` bytes stored column-major (Fortran) with the given shape
-/// into row-major (C) order.
-inline std::string npy_fortran_to_c(const std::string& src, const std::vector<std::int64_t>& shape,
-                                    std::size_t size, std::uint64_t count) {
+/// Reorders the `count` elements of `size` bytes that start at data[offset], stored column-major
+/// (Fortran) with the given shape, into row-major (C) order, in place.
+inline void npy_fortran_to_c(std::string& data, std::size_t offset, const std::vector<std::int64_t>& shape,
+                             std::size_t size, std::uint64_t count) {
   const std::size_t rank = shape.size();
-  if (rank < 2 || count == 0) return src;  // the same bytes in either order
+  if (rank < 2 || count == 0) return;  // the same bytes in either order
   std::vector<std::uint64_t> stride(rank);  // Fortran strides in elements: first index fastest
   std::uint64_t s = 1;
   for (std::size_t k = 0; k < rank; ++k) {
     stride[k] = s;
     s *= static_cast<std::uint64_t>(shape[k]);
   }
-  std::string dst(src.size(), '\0');
+  const std::string src = data.substr(offset);
+  char* dst = &data[offset];
   std::vector<std::uint64_t> index(rank, 0);  // row-major multi-index of element i
   std::uint64_t from = 0;                     // its Fortran element offset
   for (std::uint64_t i = 0; i < count; ++i) {
-    std::memcpy(&dst[static_cast<std::size_t>(i) * size], &src[static_cast<std::size_t>(from) * size], size);
+    std::memcpy(dst + static_cast<std::size_t>(i) * size, &src[static_cast<std::size_t>(from) * size], size);
     for (std::size_t k = rank; k-- > 0;) {  // next row-major index: last dimension fastest
       from += stride[k];
       if (++index[k] < static_cast<std::uint64_t>(shape[k])) break;
@@ -315,13 +248,14 @@ inline std::string npy_fortran_to_c(const std::string& src, const std::vector<st
       index[k] = 0;
     }
   }
-  return dst;
 }
 
-/// Reverses the bytes of every `size`-byte element (big-endian -> little-endian).
-inline void npy_swap_bytes(std::string& data, std::size_t size) {
+/// Reverses the bytes of every `size`-byte element from data[offset] on (big- -> little-endian).
+inline void npy_swap_bytes(std::string& data, std::size_t offset, std::size_t size) {
   if (size < 2) return;
-  for (std::size_t i = 0; i + size <= data.size(); i += size) std::reverse(data.begin() + i, data.begin() + i + size);
+  for (std::size_t i = offset; i + size <= data.size(); i += size) {
+    std::reverse(data.begin() + i, data.begin() + i + size);
+  }
 }
 
 /// Owns a zip_error_t (zip_error_fini on scope exit, also when an Error is thrown).
@@ -343,8 +277,11 @@ struct NpzMemberCloser {
 }  // namespace detail
 
 /// An .npz archive, fully decoded and validated: every member's elements, little-endian and
-/// row-major. Copyable; all accessors are const and thread-compatible.
-class NpzFile {
+/// row-major. The accessors are TensorFile's; tensor names are the member names without ".npy",
+/// dtype() names the type whatever its stored byte order, tensor() and scalar() accept F16, F32
+/// and F64, and there is no metadata: metadata() is always empty and metadata(key) always throws.
+/// Copyable; all accessors are const and thread-compatible.
+class NpzFile : public TensorFile {
  public:
   /// Reads and validates the whole file at `path`; name() is `path`. Throws Error if the file
   /// cannot be opened/read or is malformed. Reads exactly the file's actual size.
@@ -354,109 +291,25 @@ class NpzFile {
   /// messages. Throws Error for a malformed archive or any malformed member.
   static NpzFile parse(std::string bytes, std::string name = "<memory>");
 
-  /// The file path given to load() or the name given to parse().
-  const std::string& name() const { return name_; }
-
-  /// All tensor names (member names without ".npy"), sorted ascending.
-  std::vector<std::string> names() const;
-
-  /// Whether a tensor called `tensor_name` exists.
-  bool contains(const std::string& tensor_name) const { return entries_.count(tensor_name) != 0; }
-
-  /// Always empty: .npz archives carry no metadata. (Kept for API parity with SafetensorsFile.)
-  const std::map<std::string, std::string>& metadata() const { return metadata_; }
-
-  /// Always throws Error: there is no metadata in an .npz archive.
-  std::string metadata(const std::string& key) const;
-
-  /// Shape of a tensor (empty for rank 0). Throws Error if the tensor is missing.
-  const std::vector<std::int64_t>& shape(const std::string& tensor_name) const { return entry(tensor_name).shape; }
-
-  /// dtype name of a tensor ("F32", "F64", "F16", "I64", "U8", "BOOL", ...), whatever its stored
-  /// byte order. Throws Error if missing.
-  const std::string& dtype(const std::string& tensor_name) const { return entry(tensor_name).dtype_name; }
-
-  /// The tensor as a row-major Eigen tensor of rank Rank with elements converted to T (float or
-  /// double). F16, F32 and F64 are accepted; conversions are exact except F64 -> float, which
-  /// rounds (and throws for finite values outside float's range). Throws Error naming the file and
-  /// tensor if it is missing, its rank is not Rank or its dtype is not a float.
-  template <class T, int Rank>
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> tensor(const std::string& tensor_name) const;
-
-  /// Same as tensor<T, Rank>(name), but also requires the shape to equal `expected` exactly; the
-  /// error message shows both shapes, e.g. "expected shape [3,5,4] but found [3,5,2]".
-  template <class T, int Rank>
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> tensor(
-      const std::string& tensor_name, const std::array<Eigen::Index, Rank>& expected) const;
-
-  /// An integer tensor (I8, I16, I32, I64, U8, U16, U32, U64) of any rank, flattened in row-major
-  /// order, as int64. Throws Error for other dtypes (BOOL included) and for U64 values above
-  /// INT64_MAX.
-  std::vector<std::int64_t> integers(const std::string& tensor_name) const;
-
-  /// A float scalar (F16, F32 or F64) converted to double: either rank 0 (shape []) or a tensor
-  /// with exactly one element. Throws Error otherwise.
-  double scalar(const std::string& tensor_name) const;
-
  private:
-  struct Entry {
-    std::string dtype_name;
-    detail::NpyDType dtype;
-    std::size_t dtype_size;
-    std::vector<std::int64_t> shape;
-    std::uint64_t count;  // number of elements
-    std::string data;     // count * dtype_size bytes, little-endian, row-major
-  };
-
+  static constexpr Format kFormat{"npz", "F16, F32 or F64", "metadata", " (npz archives have no metadata)"};
   static constexpr std::size_t kChunk = 64 * 1024;  // bytes per zip_fread
 
-  NpzFile() = default;
-
-  /// Throws Error with an "npz file '<name>': " prefix.
-  template <class... Parts>
-  [[noreturn]] void fail(Parts&&... parts) const {
-    seq2seq::detail::fail("npz file '", name_, "': ", std::forward<Parts>(parts)...);
-  }
+  explicit NpzFile(std::string name) : TensorFile(kFormat, std::move(name)) {}
 
   void read_archive(const std::string& bytes);
-  Entry read_member(zip_t* archive, zip_uint64_t index, const std::string& member, std::uint64_t claimed,
-                    std::vector<char>& chunk) const;
+  void read_member(zip_t* archive, zip_uint64_t index, const std::string& member, const std::string& tensor_name,
+                   std::uint64_t claimed, std::vector<char>& chunk);
   void fill(zip_file_t* file, std::string& buf, std::uint64_t target, std::vector<char>& chunk,
             const std::string& member) const;
-  const Entry& entry(const std::string& tensor_name) const;
-  const Entry& float_entry(const std::string& tensor_name, const char* what) const;
-  static const unsigned char* data(const Entry& e) { return reinterpret_cast<const unsigned char*>(e.data.data()); }
-
-  std::string name_;
-  std::map<std::string, Entry> entries_;
-  std::map<std::string, std::string> metadata_;  // always empty
 };
 
 // ---------------------------------------------------------------------------------------------
 
-inline NpzFile NpzFile::load(const std::string& path) {
-  auto fail_load = [&](auto&&... parts) { seq2seq::detail::fail("npz file '", path, "': ", parts...); };
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail_load("cannot open file for reading");
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) fail_load("cannot read: not a regular file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0 || static_cast<std::uintmax_t>(size) > std::string().max_size()) {
-    fail_load("cannot determine the file size");
-  }
-  in.seekg(0, std::ios::beg);
-  std::string bytes(static_cast<std::size_t>(size), '\0');  // the real size, never a claimed one
-  in.read(bytes.data(), static_cast<std::streamsize>(size));
-  if (in.gcount() != static_cast<std::streamsize>(size)) {
-    fail_load("cannot read: got ", in.gcount(), " of ", size, " bytes");
-  }
-  return parse(std::move(bytes), path);
-}
+inline NpzFile NpzFile::load(const std::string& path) { return parse(read_file(kFormat, path), path); }
 
 inline NpzFile NpzFile::parse(std::string bytes, std::string name) {
-  NpzFile file;
-  file.name_ = std::move(name);
+  NpzFile file(std::move(name));
   file.read_archive(bytes);  // `bytes` outlives the libzip handles that read it
   return file;
 }
@@ -495,16 +348,18 @@ inline void NpzFile::read_archive(const std::string& bytes) {
       fail("member '", member, "' is not a .npy file (expected a name ending in \".npy\")");
     }
     const std::string tensor_name = member.substr(0, member.size() - suffix.size());
-    if (entries_.count(tensor_name) != 0) fail("duplicate member '", member, "'");
+    if (contains(tensor_name)) fail("duplicate member '", member, "'");
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE) {
       fail("member '", member, "' is encrypted, which is not supported");
     }
-    entries_.emplace(tensor_name, read_member(archive.get(), i, member, st.size, chunk));
+    read_member(archive.get(), i, member, tensor_name, st.size, chunk);
   }
 }
 
-inline NpzFile::Entry NpzFile::read_member(zip_t* archive, zip_uint64_t index, const std::string& member,
-                                           std::uint64_t claimed, std::vector<char>& chunk) const {
+/// Reads, validates and adds the tensor `tensor_name` from the member `member` at `index`, whose
+/// size the zip directory claims to be `claimed`.
+inline void NpzFile::read_member(zip_t* archive, zip_uint64_t index, const std::string& member,
+                                 const std::string& tensor_name, std::uint64_t claimed, std::vector<char>& chunk) {
   const auto fail_member = [&](auto&&... parts) { fail("member '", member, "': ", parts...); };
   std::unique_ptr<zip_file_t, detail::NpzMemberCloser> file(zip_fopen_index(archive, index, 0));
   if (file == nullptr) fail_member("cannot open: ", zip_strerror(archive));
@@ -529,20 +384,20 @@ inline NpzFile::Entry NpzFile::read_member(zip_t* archive, zip_uint64_t index, c
   fill(file.get(), buf, preamble, chunk, member);
   const auto* raw = reinterpret_cast<const unsigned char*>(buf.data());
   const std::uint64_t header_length =
-      major == 1 ? detail::npy_load_le<std::uint16_t>(raw + 8) : detail::npy_load_le<std::uint32_t>(raw + 8);
+      major == 1 ? detail::load_le<std::uint16_t>(raw + 8) : detail::load_le<std::uint32_t>(raw + 8);
   const std::uint64_t header_end = preamble + header_length;
   if (header_end > claimed) {
     fail_member(".npy header length ", header_length, " exceeds the ", claimed,
                 " bytes the zip directory claims for the member");
   }
   fill(file.get(), buf, header_end, chunk, member);
-  const std::string where = "npz file '" + name_ + "': member '" + member + "': ";
+  const std::string where = "npz file '" + name() + "': member '" + member + "': ";
   const detail::NpyHeader header =
       detail::NpyHeaderParser(std::string_view(buf).substr(preamble), where).parse();
 
   Entry e{};
   const std::string& descr = header.descr;
-  const detail::NpyDTypeInfo* info = descr.empty() ? nullptr : detail::npy_find_dtype(std::string_view(descr).substr(1));
+  const detail::DTypeInfo* info = descr.empty() ? nullptr : detail::npy_find_dtype(std::string_view(descr).substr(1));
   if (descr == "|O" || descr == "<O" || descr == ">O") {
     fail_member("object arrays (descr '", descr, "') are not supported: they need pickle");
   }
@@ -552,34 +407,27 @@ inline NpzFile::Entry NpzFile::read_member(zip_t* archive, zip_uint64_t index, c
                 "' (supported: '<f2' '<f4' '<f8' '|i1' '<i2' '<i4' '<i8' '|u1' '<u2' '<u4' '<u8' '|b1', "
                 "or big-endian '>')");
   }
-  e.dtype_name = info->name;
-  e.dtype = info->dtype;
-  e.dtype_size = info->size;
+  e.dtype = info;
   e.shape = header.shape;
+  const std::size_t dtype_size = info->size;
 
-  constexpr auto max_i64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  std::uint64_t product = 1;  // of the non-zero dims, so every partial product fits in int64
-  bool has_zero = false;
+  detail::ElementCounter count;
   for (const auto dim : e.shape) {
-    const auto d = static_cast<std::uint64_t>(dim);  // the parser admits only 0..INT64_MAX
-    if (d == 0) {
-      has_zero = true;
-    } else if (product > max_i64 / d) {
+    // The parser admits only 0..INT64_MAX.
+    if (!count.add(static_cast<std::uint64_t>(dim))) {
       fail_member("element count of shape ", seq2seq::detail::dims_string(e.shape), " overflows");
-    } else {
-      product *= d;
     }
   }
-  e.count = has_zero ? 0 : product;
-  if (e.count > (std::numeric_limits<std::uint64_t>::max() - header_end) / e.dtype_size) {
-    fail_member("byte size of shape ", seq2seq::detail::dims_string(e.shape), " x ", e.dtype_size,
+  e.count = count.count();
+  if (e.count > (std::numeric_limits<std::uint64_t>::max() - header_end) / dtype_size) {
+    fail_member("byte size of shape ", seq2seq::detail::dims_string(e.shape), " x ", dtype_size,
                 " bytes overflows");
   }
-  const std::uint64_t data_size = e.count * e.dtype_size;
+  const std::uint64_t data_size = e.count * dtype_size;
   const std::uint64_t total = header_end + data_size;
   if (total != claimed) {
     fail_member("the .npy header implies ", total, " bytes (", header_end, "-byte header + shape ",
-                seq2seq::detail::dims_string(e.shape), " x ", e.dtype_size, "-byte ", descr,
+                seq2seq::detail::dims_string(e.shape), " x ", dtype_size, "-byte ", descr,
                 "), but the zip directory claims ", claimed);
   }
 
@@ -592,10 +440,12 @@ inline NpzFile::Entry NpzFile::read_member(zip_t* archive, zip_uint64_t index, c
     fail_member("has more than the ", total, " bytes its .npy header and the zip directory declare");
   }
 
-  e.data = buf.substr(static_cast<std::size_t>(header_end));
-  if (order == '>') detail::npy_swap_bytes(e.data, e.dtype_size);
-  if (header.fortran_order) e.data = detail::npy_fortran_to_c(e.data, e.shape, e.dtype_size, e.count);
-  return e;
+  // The elements stay in `buf` after the header, converted in place to little-endian row-major.
+  e.offset = static_cast<std::size_t>(header_end);
+  if (order == '>') detail::npy_swap_bytes(buf, e.offset, dtype_size);
+  if (header.fortran_order) detail::npy_fortran_to_c(buf, e.offset, e.shape, dtype_size, e.count);
+  e.block = add_block(std::move(buf));
+  add_entry(tensor_name, std::move(e));
 }
 
 /// Appends the member's next bytes to `buf` until it holds `target` bytes, reading at most one
@@ -612,124 +462,6 @@ inline void NpzFile::fill(zip_file_t* file, std::string& buf, std::uint64_t targ
     }
     buf.append(chunk.data(), static_cast<std::size_t>(got));
   }
-}
-
-inline std::vector<std::string> NpzFile::names() const {
-  std::vector<std::string> out;
-  out.reserve(entries_.size());
-  for (const auto& kv : entries_) out.push_back(kv.first);
-  return out;
-}
-
-inline std::string NpzFile::metadata(const std::string& key) const {
-  fail("no metadata key '", key, "' (npz archives have no metadata)");
-}
-
-inline const NpzFile::Entry& NpzFile::entry(const std::string& tensor_name) const {
-  const auto it = entries_.find(tensor_name);
-  if (it == entries_.end()) fail("no tensor named '", tensor_name, "' (file has ", entries_.size(), " tensors)");
-  return it->second;
-}
-
-inline const NpzFile::Entry& NpzFile::float_entry(const std::string& tensor_name, const char* what) const {
-  const Entry& e = entry(tensor_name);
-  if (!detail::npy_is_float(e.dtype)) {
-    fail("tensor '", tensor_name, "': expected a float dtype (F16, F32 or F64) for ", what, " but found ",
-         e.dtype_name);
-  }
-  return e;
-}
-
-template <class T, int Rank>
-Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> NpzFile::tensor(const std::string& tensor_name) const {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "tensor<T, Rank>: T must be float or double");
-  static_assert(Rank >= 0, "tensor<T, Rank>: Rank must be non-negative");
-  const Entry& e = entry(tensor_name);
-  if (e.shape.size() != static_cast<std::size_t>(Rank)) {
-    fail("tensor '", tensor_name, "': expected rank ", Rank, " but found rank ", e.shape.size(), " (shape ",
-         seq2seq::detail::dims_string(e.shape), ")");
-  }
-  float_entry(tensor_name, "tensor()");
-  if constexpr (sizeof(Eigen::Index) < sizeof(std::int64_t)) {
-    for (const auto d : e.shape) {
-      if (d > std::numeric_limits<Eigen::Index>::max()) fail("tensor '", tensor_name, "': too large for Eigen::Index");
-    }
-    if (e.count > static_cast<std::uint64_t>(std::numeric_limits<Eigen::Index>::max())) {
-      fail("tensor '", tensor_name, "': too large for Eigen::Index");
-    }
-  }
-  std::array<Eigen::Index, Rank> dims{};
-  for (std::size_t i = 0; i < static_cast<std::size_t>(Rank); ++i) dims[i] = static_cast<Eigen::Index>(e.shape[i]);
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> out(dims);
-
-  const unsigned char* p = data(e);
-  T* dst = out.data();
-  for (std::uint64_t i = 0; i < e.count; ++i, p += e.dtype_size) {
-    const double v = detail::npy_decode_float(e.dtype, p);
-    if constexpr (std::is_same_v<T, float>) {
-      if (std::isfinite(v) && std::fabs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
-        fail("tensor '", tensor_name, "': element ", i, " = ", v, " is out of float range");
-      }
-    }
-    dst[i] = static_cast<T>(v);
-  }
-  return out;
-}
-
-template <class T, int Rank>
-Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> NpzFile::tensor(
-    const std::string& tensor_name, const std::array<Eigen::Index, Rank>& expected) const {
-  const Entry& e = entry(tensor_name);
-  if (e.shape.size() == static_cast<std::size_t>(Rank) &&
-      !std::equal(e.shape.begin(), e.shape.end(), expected.begin(),
-                  [](std::int64_t a, Eigen::Index b) { return a == static_cast<std::int64_t>(b); })) {
-    fail("tensor '", tensor_name, "': expected shape ", seq2seq::detail::dims_string(expected), " but found ",
-         seq2seq::detail::dims_string(e.shape));
-  }
-  return tensor<T, Rank>(tensor_name);  // reports rank and dtype mismatches
-}
-
-inline std::vector<std::int64_t> NpzFile::integers(const std::string& tensor_name) const {
-  using detail::NpyDType;
-  using detail::npy_bit_cast;
-  using detail::npy_load_le;
-  const Entry& e = entry(tensor_name);
-  if (!detail::npy_is_integer(e.dtype)) {
-    fail("tensor '", tensor_name, "': expected an integer dtype (I8..I64, U8..U64) but found ", e.dtype_name);
-  }
-  std::vector<std::int64_t> out;
-  out.reserve(static_cast<std::size_t>(e.count));  // the bytes are already in memory
-  const unsigned char* p = data(e);
-  for (std::uint64_t i = 0; i < e.count; ++i, p += e.dtype_size) {
-    std::int64_t v = 0;
-    switch (e.dtype) {
-      case NpyDType::U8: v = p[0]; break;
-      case NpyDType::I8: v = npy_bit_cast<std::int8_t>(p[0]); break;
-      case NpyDType::U16: v = npy_load_le<std::uint16_t>(p); break;
-      case NpyDType::I16: v = npy_bit_cast<std::int16_t>(npy_load_le<std::uint16_t>(p)); break;
-      case NpyDType::U32: v = npy_load_le<std::uint32_t>(p); break;
-      case NpyDType::I32: v = npy_bit_cast<std::int32_t>(npy_load_le<std::uint32_t>(p)); break;
-      case NpyDType::I64: v = npy_bit_cast<std::int64_t>(npy_load_le<std::uint64_t>(p)); break;
-      default: {  // U64
-        const auto u = npy_load_le<std::uint64_t>(p);
-        if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-          fail("tensor '", tensor_name, "': U64 element ", i, " = ", u, " does not fit in int64");
-        }
-        v = static_cast<std::int64_t>(u);
-      }
-    }
-    out.push_back(v);
-  }
-  return out;
-}
-
-inline double NpzFile::scalar(const std::string& tensor_name) const {
-  const Entry& e = float_entry(tensor_name, "scalar()");
-  if (e.count != 1) {
-    fail("tensor '", tensor_name, "': expected a scalar (shape [] or one element) but found shape ",
-         seq2seq::detail::dims_string(e.shape));
-  }
-  return detail::npy_decode_float(e.dtype, data(e));
 }
 
 }  // namespace seq2seq::io

@@ -18,21 +18,35 @@ inline std::string name(const std::string& prefix, const char* what, int layer, 
   return prefix + what + "_l" + std::to_string(layer) + (reverse ? "_reverse" : "");
 }
 
-/// bias_ih and bias_hh [gates*H], or zeros when the module was built with bias=False.
+/// One layer and direction of an nn.GRU / nn.LSTM: weight_ih [gates*H, I], weight_hh
+/// [gates*H, H], and bias_ih, bias_hh [gates*H] (zeros when the module was built with bias=False).
+template <class T>
+struct Layer {
+  Index units, input_size;
+  Tensor2<T> w_ih, w_hh;
+  Tensor1<T> b_ih, b_hh;
+};
+
 template <class T, class File>
-std::pair<Tensor1<T>, Tensor1<T>> biases(const File& file, const std::string& prefix, int layer,
-                                         bool reverse, Index size) {
-  std::pair<Tensor1<T>, Tensor1<T>> b{Tensor1<T>(size), Tensor1<T>(size)};
-  const std::string ih = name(prefix, "bias_ih", layer, reverse);
-  const std::string hh = name(prefix, "bias_hh", layer, reverse);
+Layer<T> layer(const File& file, const std::string& prefix, int index, bool reverse, Index gates) {
+  namespace d = seq2seq::io::detail;
+  const std::string wih = name(prefix, "weight_ih", index, reverse);
+  const std::string whh = name(prefix, "weight_hh", index, reverse);
+  const Index h = d::dim(file, whh, 2, 1);
+  const Index in = d::dim(file, wih, 2, 1);
+  Layer<T> l{h, in, file.template tensor<T, 2>(wih, {gates * h, in}),
+             file.template tensor<T, 2>(whh, {gates * h, h}), Tensor1<T>(gates * h),
+             Tensor1<T>(gates * h)};
+  const std::string ih = name(prefix, "bias_ih", index, reverse);
+  const std::string hh = name(prefix, "bias_hh", index, reverse);
   if (file.contains(ih) || file.contains(hh)) {
-    b.first = file.template tensor<T, 1>(ih, {size});
-    b.second = file.template tensor<T, 1>(hh, {size});
+    l.b_ih = file.template tensor<T, 1>(ih, {gates * h});
+    l.b_hh = file.template tensor<T, 1>(hh, {gates * h});
   } else {
-    b.first.setZero();
-    b.second.setZero();
+    l.b_ih.setZero();
+    l.b_hh.setZero();
   }
-  return b;
+  return l;
 }
 
 }  // namespace detail
@@ -44,21 +58,16 @@ template <class T, class File>
 GRUCell<T> gru_cell(const File& file, int layer = 0, bool reverse = false,
                     const std::string& prefix = "") {
   namespace d = seq2seq::io::detail;
-  const std::string wih = detail::name(prefix, "weight_ih", layer, reverse);
-  const std::string whh = detail::name(prefix, "weight_hh", layer, reverse);
-  const Index h = d::dim(file, whh, 2, 1);
-  const Index in = d::dim(file, wih, 2, 1);
-  const auto w_ih = file.template tensor<T, 2>(wih, {3 * h, in});
-  const auto w_hh = file.template tensor<T, 2>(whh, {3 * h, h});
-  const auto [b_ih, b_hh] = detail::biases<T>(file, prefix, layer, reverse, 3 * h);
+  const auto l = detail::layer<T>(file, prefix, layer, reverse, 3);
+  const Index h = l.units, in = l.input_size;
   GRUCellWeights<T> w{Tensor2<T>(in + h, 2 * h), Tensor1<T>(2 * h), Tensor2<T>(in + h, h),
-                      d::slice(b_ih, 2 * h, h), d::slice(b_hh, 2 * h, h)};
+                      d::slice(l.b_ih, 2 * h, h), d::slice(l.b_hh, 2 * h, h)};
   // PyTorch row blocks r = [0, H), z = [H, 2H), n = [2H, 3H); ours are (r, u = z) and candidate n.
-  d::copy_block(w_ih, 0, 2 * h, w.gates_kernel, 0, 0, true);
-  d::copy_block(w_hh, 0, 2 * h, w.gates_kernel, in, 0, true);
-  d::copy_block(w_ih, 2 * h, h, w.candidate_kernel, 0, 0, true);
-  d::copy_block(w_hh, 2 * h, h, w.candidate_kernel, in, 0, true);
-  for (Index i = 0; i < 2 * h; ++i) w.gates_bias(i) = b_ih(i) + b_hh(i);
+  d::copy_block(l.w_ih, 0, 2 * h, w.gates_kernel, 0, 0, true);
+  d::copy_block(l.w_hh, 0, 2 * h, w.gates_kernel, in, 0, true);
+  d::copy_block(l.w_ih, 2 * h, h, w.candidate_kernel, 0, 0, true);
+  d::copy_block(l.w_hh, 2 * h, h, w.candidate_kernel, in, 0, true);
+  for (Index i = 0; i < 2 * h; ++i) w.gates_bias(i) = l.b_ih(i) + l.b_hh(i);
   return GRUCell<T>(h, std::move(w), /*reset_after=*/true);
 }
 
@@ -69,20 +78,15 @@ template <class T, class File>
 LSTMCell<T> lstm_cell(const File& file, int layer = 0, bool reverse = false,
                       const std::string& prefix = "") {
   namespace d = seq2seq::io::detail;
-  const std::string wih = detail::name(prefix, "weight_ih", layer, reverse);
-  const std::string whh = detail::name(prefix, "weight_hh", layer, reverse);
-  const Index h = d::dim(file, whh, 2, 1);
-  const Index in = d::dim(file, wih, 2, 1);
-  const auto w_ih = file.template tensor<T, 2>(wih, {4 * h, in});
-  const auto w_hh = file.template tensor<T, 2>(whh, {4 * h, h});
-  const auto [b_ih, b_hh] = detail::biases<T>(file, prefix, layer, reverse, 4 * h);
+  const auto l = detail::layer<T>(file, prefix, layer, reverse, 4);
+  const Index h = l.units, in = l.input_size;
   LSTMCellWeights<T> w{Tensor2<T>(in + h, 4 * h), Tensor1<T>(4 * h)};
   // PyTorch block k goes to our block order[k]: i -> i, f -> f, g -> j, o -> o.
   const Index order[4] = {0, 2, 1, 3};
   for (Index k = 0; k < 4; ++k) {
-    d::copy_block(w_ih, k * h, h, w.kernel, 0, order[k] * h, true);
-    d::copy_block(w_hh, k * h, h, w.kernel, in, order[k] * h, true);
-    for (Index i = 0; i < h; ++i) w.bias(order[k] * h + i) = b_ih(k * h + i) + b_hh(k * h + i);
+    d::copy_block(l.w_ih, k * h, h, w.kernel, 0, order[k] * h, true);
+    d::copy_block(l.w_hh, k * h, h, w.kernel, in, order[k] * h, true);
+    for (Index i = 0; i < h; ++i) w.bias(order[k] * h + i) = l.b_ih(k * h + i) + l.b_hh(k * h + i);
   }
   return LSTMCell<T>(h, std::move(w), T(0));
 }

@@ -50,20 +50,9 @@ BahdanauAttention<T> bahdanau_attention(const File& file, const Tensor3<T>& memo
                                         std::vector<int64_t> memory_sequence_length = {},
                                         const std::string& scope = "bahdanau_attention",
                                         const std::string& memory_layer_scope = "memory_layer") {
-  const std::string p = scope + "/";
-  const Index u = detail::dim(file, p + "attention_v", 1, 0);
-  const Index hq = detail::dim(file, p + "query_layer/kernel", 2, 0);
-  BahdanauAttentionWeights<T> w{
-      file.template tensor<T, 2>(memory_layer_scope + "/kernel", {memory.dimension(2), u}),
-      file.template tensor<T, 2>(p + "query_layer/kernel", {hq, u}),
-      file.template tensor<T, 1>(p + "attention_v", {u}), T(0), {}};
-  const bool normalize = file.contains(p + "attention_g");
-  if (normalize) {
-    w.attention_g = static_cast<T>(file.scalar(p + "attention_g"));
-    w.attention_b = file.template tensor<T, 1>(p + "attention_b", {u});
-  }
-  return BahdanauAttention<T>(u, memory, std::move(memory_sequence_length), std::move(w),
-                              normalize);
+  return detail::bahdanau_attention(file, memory, std::move(memory_sequence_length),
+                                    memory_layer_scope + "/kernel",
+                                    scope + "/query_layer/kernel", scope);
 }
 
 /// AttentionWrapperConfig with `<scope>/attention_layer/kernel [H + Dm, size]` when the checkpoint
