@@ -12,6 +12,8 @@
 
 #include <gtest/gtest.h>
 
+#include "throws_error.hpp"
+
 #include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/seq2seq.hpp>
 
@@ -226,16 +228,8 @@ void with_dtype(const std::string& name, Body&& body) {
 
 /// EXPECT that `fn` throws seq2seq::Error whose message contains every one of `parts`.
 template <class Fn>
-void expect_error(Fn&& fn, std::initializer_list<const char*> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "no seq2seq::Error thrown";
-  } catch (const seq2seq::Error& e) {
-    for (const char* part : parts) {
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "message \"" << e.what() << "\" lacks \"" << part << "\"";
-    }
-  }
+void expect_error(Fn&& fn, std::initializer_list<std::string> parts) {
+  EXPECT_TRUE(throws_error([&] { fn(); }, parts));
 }
 
 }  // namespace golden

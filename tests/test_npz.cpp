@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "throws_error.hpp"
+
 #include <atomic>
 #include <cmath>
 #include <cstdint>
@@ -183,24 +185,6 @@ void claim_size(std::string& zip, const std::string& name, std::uint32_t size) {
   ASSERT_NE(h.central, std::string::npos);
   poke_le(zip, h.local + 22, size, 4);
   poke_le(zip, h.central + 24, size, 4);
-}
-
-/// Passes if `f` throws seq2seq::Error whose message contains every one of `parts`.
-::testing::AssertionResult throws_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-  } catch (const seq2seq::Error& e) {
-    const std::string what = e.what();
-    for (const auto& part : parts) {
-      if (what.find(part) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << what << "\" lacks \"" << part << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-seq2seq::Error: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
 }
 
 /// Passes if parsing `bytes` (named "bad.npz") throws an Error containing every one of `parts`.

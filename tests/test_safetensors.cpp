@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "throws_error.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -85,24 +87,6 @@ std::string make_file(const std::vector<Spec>& tensors, const nlohmann::json& me
 /// A file with one tensor entry `w` given as raw JSON text and `data_size` zero bytes of data.
 std::string one_entry(const std::string& entry_json, std::size_t data_size) {
   return raw_file(R"({"w":)" + entry_json + "}", std::string(data_size, '\0'));
-}
-
-/// Passes if `f` throws seq2seq::Error whose message contains every one of `parts`.
-::testing::AssertionResult throws_error(const std::function<void()>& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-  } catch (const seq2seq::Error& e) {
-    const std::string what = e.what();
-    for (const auto& part : parts) {
-      if (what.find(part) == std::string::npos) {
-        return ::testing::AssertionFailure() << "message \"" << what << "\" lacks \"" << part << "\"";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  } catch (const std::exception& e) {
-    return ::testing::AssertionFailure() << "threw a non-seq2seq::Error: " << e.what();
-  }
-  return ::testing::AssertionFailure() << "did not throw";
 }
 
 /// Passes if parsing `bytes` (named "bad.st") throws an Error containing every one of `parts`.
