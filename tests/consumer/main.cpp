@@ -1,7 +1,10 @@
-// Runs a GRU under dynamic_rnn through the installed headers, and checks one property:
-// a zero-length row outputs zeros and keeps its initial state.
+// Runs a GRU under dynamic_rnn through seq2seq as a consumer sees it, and reads a weight file
+// with seq2seq::io. Checks: a zero-length row outputs zeros and keeps its initial state, a full
+// row does not, and a safetensors round trip gives the stored value.
 #include <cstdio>
+#include <string>
 
+#include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/seq2seq.hpp>
 
 int main() {
@@ -18,7 +21,15 @@ int main() {
   Tensor2<float> init(2, 3);
   init.setConstant(0.5f);
   const auto [outputs, state] = dynamic_rnn(cell, x, {4, 0}, init);
-  const bool ok = outputs(1, 0, 0) == 0.0f && state(1, 2) == 0.5f && outputs(0, 3, 0) != 0.0f;
+  bool ok = outputs(1, 0, 0) == 0.0f && state(1, 2) == 0.5f && outputs(0, 3, 0) != 0.0f;
+
+  const std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  std::string bytes(8, '\0');
+  bytes[0] = static_cast<char>(header.size());
+  const float value = 0.25f;
+  bytes += header + std::string(reinterpret_cast<const char*>(&value), 4);
+  ok = ok && io::SafetensorsFile::parse(bytes).scalar("w") == 0.25;
+
   std::printf("consumer: %s\n", ok ? "ok" : "FAILED");
   return ok ? 0 : 1;
 }

@@ -1,14 +1,23 @@
-# Installs seq2seq into a scratch prefix, then configures, builds and runs tests/consumer
-# against it with find_package(seq2seq). Called by CTest (consumer_find_package).
-file(REMOVE_RECURSE ${WORK_DIR})
-foreach(step
-    "${CMAKE_COMMAND};-S;${SOURCE_DIR};-B;${WORK_DIR}/lib;-DSEQ2SEQ_BUILD_TESTS=OFF;-DSEQ2SEQ_BUILD_EXAMPLES=OFF;-DSEQ2SEQ_BUILD_BENCHMARKS=OFF"
-    "${CMAKE_COMMAND};--install;${WORK_DIR}/lib;--prefix;${WORK_DIR}/prefix"
-    "${CMAKE_COMMAND};-S;${CONSUMER_DIR};-B;${WORK_DIR}/app;-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix"
-    "${CMAKE_COMMAND};--build;${WORK_DIR}/app"
-    "${WORK_DIR}/app/consumer")
-  execute_process(COMMAND ${step} RESULT_VARIABLE rc)
+# Builds and runs tests/consumer against this source tree in MODE (find_package: after installing
+# seq2seq into a scratch prefix; add_subdirectory; fetchcontent). Called by CTest (consumer_*).
+set(work ${WORK_DIR}/${MODE})
+file(REMOVE_RECURSE ${work})
+# Each step is one command with its arguments separated by "|" (";" would split the list).
+set(steps "")
+if(MODE STREQUAL "find_package")
+  list(APPEND steps
+    "${CMAKE_COMMAND}|-S|${SOURCE_DIR}|-B|${work}/lib|-DSEQ2SEQ_BUILD_TESTS=OFF|-DSEQ2SEQ_BUILD_EXAMPLES=OFF|-DSEQ2SEQ_BUILD_BENCHMARKS=OFF"
+    "${CMAKE_COMMAND}|--install|${work}/lib|--prefix|${work}/prefix")
+endif()
+list(APPEND steps
+  "${CMAKE_COMMAND}|-S|${CONSUMER_DIR}|-B|${work}/app|-DSEQ2SEQ_CONSUMER_MODE=${MODE}|-DSEQ2SEQ_SOURCE_DIR=${SOURCE_DIR}|-DCMAKE_PREFIX_PATH=${work}/prefix"
+  "${CMAKE_COMMAND}|--build|${work}/app"
+  "${work}/app/consumer")
+foreach(step ${steps})
+  string(REPLACE "|" ";" command "${step}")
+  execute_process(COMMAND ${command} RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "consumer step failed (${rc}): ${step}")
+    string(REPLACE "|" " " shown "${step}")
+    message(FATAL_ERROR "consumer (${MODE}) step failed (${rc}): ${shown}")
   endif()
 endforeach()
