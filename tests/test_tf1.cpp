@@ -169,4 +169,59 @@ TEST(Tf1Layout, MissingOrMisshapenVariablesAreErrors) {
                        {"memory_layer/kernel", "[5,4]", "[3,4]"});
 }
 
+TEST(Tf1Layout, FullLstmCellLoadedByScopeEqualsTensorFlow) {
+  // The lstm_full_* dynamic_rnn fixtures store the cell under scope "cell" with TF's names:
+  // peepholes (w_f_diag, w_i_diag, w_o_diag) and projection/kernel are found from the names; the
+  // clips and forget_bias, which TF does not store, come from the fixture's metadata.
+  std::vector<std::string> names;
+  for (const auto& name : golden::cases("lstm_full_")) {
+    if (name.find("_rnn") != std::string::npos) names.push_back(name);
+  }
+  ASSERT_EQ(names.size(), 20u);
+  for (const auto& name : names) {
+    golden::with_dtype(name, [](auto tag, const auto& f) {
+      using T = decltype(tag);
+      auto option = [&](const std::string& key) -> std::optional<T> {
+        const std::string v = f.metadata(key);
+        return v == "none" ? std::nullopt : std::optional<T>(static_cast<T>(std::stod(v)));
+      };
+      const auto forget_bias = static_cast<T>(std::stod(f.metadata("forget_bias")));
+      const auto cell =
+          tf1::lstm_cell<T>(f, "cell", forget_bias, option("cell_clip"), option("proj_clip"));
+      EXPECT_EQ(cell.options().use_peepholes, golden::meta_int(f, "use_peepholes") != 0);
+      EXPECT_EQ(cell.options().num_proj.value_or(0), golden::meta_int(f, "num_proj"));
+      EXPECT_EQ(cell.input_size(), golden::meta_int(f, "input_depth"));
+      const auto result = seq2seq::dynamic_rnn(
+          cell, f.template tensor<T, 3>("inputs"), golden::lengths(f, "sequence_length"),
+          golden::load_state<seq2seq::LSTMStateTuple<T>, T>(f, "initial_state/"));
+      golden::expect_close(result.outputs, f.template tensor<T, 3>("outputs"), "outputs");
+      golden::expect_state(result.final_state, f, "final_state/");
+    });
+  }
+
+  // One peephole variable means all three; the projection's rows must be num_units.
+  using golden::values;
+  const auto partial = golden::safetensors_file({
+      {"rnn/lstm_cell/kernel", {{5, 8}, values(40)}},
+      {"rnn/lstm_cell/bias", {{8}, values(8)}},
+      {"rnn/lstm_cell/w_f_diag", {{2}, values(2)}},
+  });
+  golden::expect_error([&] { tf1::lstm_cell<float>(partial); },
+                       {"test.safetensors", "rnn/lstm_cell/w_i_diag"});
+  const auto projection = golden::safetensors_file({
+      {"rnn/lstm_cell/kernel", {{4, 8}, values(32)}},
+      {"rnn/lstm_cell/bias", {{8}, values(8)}},
+      {"rnn/lstm_cell/projection/kernel", {{3, 1}, values(3)}},
+  });
+  golden::expect_error([&] { tf1::lstm_cell<float>(projection); },
+                       {"rnn/lstm_cell/projection/kernel", "[2,1]", "[3,1]"});
+  const auto no_projection = golden::safetensors_file({
+      {"rnn/lstm_cell/kernel", {{5, 8}, values(40)}},
+      {"rnn/lstm_cell/bias", {{8}, values(8)}},
+  });
+  golden::expect_error(
+      [&] { tf1::lstm_cell<float>(no_projection, "rnn/lstm_cell", 1.0f, {}, 3.0f); },
+                       {"LSTMCell: proj_clip=3", "needs num_proj"});
+}
+
 }  // namespace

@@ -4,8 +4,14 @@
 #include <seq2seq/version.hpp>
 #include <seq2seq/core/error.hpp>
 #include <seq2seq/core/tensor.hpp>
+#include <seq2seq/cells/basic_rnn_cell.hpp>
 #include <seq2seq/cells/gru_cell.hpp>
 #include <seq2seq/cells/lstm_cell.hpp>
+#include <seq2seq/cells/multi_rnn_cell.hpp>
+#include <seq2seq/attention/probability_fn.hpp>
 #include <seq2seq/attention/bahdanau_attention.hpp>
+#include <seq2seq/attention/luong_attention.hpp>
+#include <seq2seq/attention/monotonic_attention.hpp>
 #include <seq2seq/attention/attention_wrapper.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
+#include <seq2seq/rnn/bidirectional_dynamic_rnn.hpp>

@@ -1,6 +1,8 @@
-// LSTMCell: TensorFlow 1.x tf.nn.rnn_cell.LSTMCell (no peepholes, clipping or projection yet).
+// LSTMCell: TensorFlow 1.x tf.nn.rnn_cell.LSTMCell, with its options use_peepholes, cell_clip,
+// num_proj, proj_clip and forget_bias (activation tanh, state_is_tuple=True, no shards).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -9,7 +11,8 @@
 
 namespace seq2seq {
 
-/// TF 1.x LSTMStateTuple: `c` (memory cell) first, then `h` (output), each [batch, num_units].
+/// TF 1.x LSTMStateTuple: `c` (memory cell) [batch, num_units] first, then `h` (TF's `m`, the
+/// output) [batch, P] where P = num_proj, or num_units without a projection.
 template <class T>
 struct LSTMStateTuple {
   Tensor2<T> c;
@@ -22,20 +25,41 @@ std::string shape_string(const LSTMStateTuple<T>& s) {
   return "LSTMStateTuple(c=" + shape_string(s.c) + ", h=" + shape_string(s.h) + ")";
 }
 
-/// The variables of a TF 1.x LSTMCell (`rnn/lstm_cell/kernel`, `.../bias`). Kernel rows are
-/// [input ; h]; column blocks of width num_units are i, j, f, o (input gate, candidate, forget
-/// gate, output gate). The forget bias is not part of `bias` (TF adds it at run time).
+/// The variables of a TF 1.x LSTMCell, named as TF names them under the cell's scope
+/// (`rnn/lstm_cell/kernel`, `.../bias`, `.../w_f_diag`, `.../projection/kernel`). With
+/// P = num_proj (or num_units H without a projection), kernel rows are [input ; h_prev] = I + P;
+/// column blocks of width H are i, j, f, o (input gate, candidate, forget gate, output gate).
+/// The forget bias is not part of `bias` (TF adds it at run time). The optional variables stay
+/// empty (their `{}` default) unless the matching option is on.
 template <class T>
 struct LSTMCellWeights {
-  Tensor2<T> kernel;  ///< kernel [input_size + num_units, 4 * num_units]
-  Tensor1<T> bias;    ///< bias [4 * num_units]
+  Tensor2<T> kernel;               ///< kernel [input_size + P, 4 * num_units]
+  Tensor1<T> bias;                 ///< bias [4 * num_units]
+  Tensor1<T> w_f_diag{};           ///< use_peepholes only: w_f_diag [num_units]
+  Tensor1<T> w_i_diag{};           ///< use_peepholes only: w_i_diag [num_units]
+  Tensor1<T> w_o_diag{};           ///< use_peepholes only: w_o_diag [num_units]
+  Tensor2<T> projection_kernel{};  ///< num_proj only: projection/kernel [num_units, num_proj]
 };
 
-/// Long short-term memory cell with TF 1.x math, activation tanh:
+/// TF 1.x LSTMCell's constructor options (same names, same defaults). In C++17, set the fields
+/// one by one: `LSTMCellOptions<float> o; o.use_peepholes = true; o.num_proj = 4;`.
+template <class T>
+struct LSTMCellOptions {
+  bool use_peepholes = false;       ///< diagonal peephole terms w_i/f/o_diag ⊙ c
+  std::optional<T> cell_clip{};     ///< clip c to [-cell_clip, cell_clip] (>= 0) before output
+  std::optional<Index> num_proj{};  ///< project h to num_proj (> 0) columns, no bias
+  std::optional<T> proj_clip{};     ///< clip projected h to [-proj_clip, proj_clip]; num_proj only
+  T forget_bias = T(1);             ///< added to the f gate at every step, never folded into bias
+};
+
+/// Long short-term memory cell with TF 1.x math (activation tanh), in TF's op order:
 ///   [i, j, f, o] = [x, h] · kernel + bias
-///   c' = sigmoid(f + forget_bias) ⊙ c + sigmoid(i) ⊙ tanh(j)
-///   h' = sigmoid(o) ⊙ tanh(c')                  (output == h')
-/// State: LSTMStateTuple{c, h}, each [batch, num_units].
+///   c' = sigmoid(f + forget_bias [+ w_f_diag ⊙ c]) ⊙ c + sigmoid(i [+ w_i_diag ⊙ c]) ⊙ tanh(j)
+///   c' = clip(c', ±cell_clip)                          (if cell_clip)
+///   h' = sigmoid(o [+ w_o_diag ⊙ c']) ⊙ tanh(c')      (peephole o uses the new, clipped c')
+///   h' = clip(h' · projection/kernel, ±proj_clip)      (if num_proj; clip if proj_clip)
+/// Bracketed terms only with use_peepholes. output == h'.
+/// State: LSTMStateTuple{c [B, H], h [B, P]}, P = num_proj or H.
 template <class T>
 class LSTMCell {
  public:
@@ -44,39 +68,79 @@ class LSTMCell {
 
   /// Scratch for one call of `step` at a fixed batch size.
   struct Workspace {
-    RowMatrix<T> gates;  // [B, 4H]
+    RowMatrix<T> gates;        // [B, 4H]
+    RowMatrix<T> unprojected;  // [B, H] h before the projection ([B, 0] without num_proj)
   };
 
-  /// Throws seq2seq::Error if a weight does not have the shape above. `forget_bias` defaults to
-  /// TF's 1.0 and is added to the f gate at every step, never folded into `bias`.
+  /// TF's `LSTMCell(num_units, forget_bias=forget_bias)`: no peepholes, clipping or projection.
+  /// Throws seq2seq::Error if a weight does not have the shape above; `forget_bias` defaults to
+  /// TF's 1.0.
   LSTMCell(Index num_units, LSTMCellWeights<T> weights, T forget_bias = T(1))
-      : units_(num_units), forget_bias_(forget_bias), w_(std::move(weights)) {
+      : LSTMCell(num_units, std::move(weights), with_forget_bias(forget_bias)) {}
+
+  /// TF's `LSTMCell(num_units, use_peepholes, cell_clip, num_proj=num_proj, proj_clip,
+  /// forget_bias)`. Throws seq2seq::Error if num_units or num_proj is not positive, a clip is
+  /// negative (or NaN), proj_clip is set without num_proj, or a weight does not have the shape
+  /// above (the peephole and projection weights must be empty when their option is off).
+  LSTMCell(Index num_units, LSTMCellWeights<T> weights, LSTMCellOptions<T> options)
+      : units_(num_units), opt_(std::move(options)), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("LSTMCell: num_units=", units_, " must be positive");
-    const Index rows = w_.kernel.dimension(0);
-    if (rows <= units_) {
-      detail::fail("LSTMCell: kernel has shape ", shape_string(w_.kernel),
-                   ", expected [input_size + ", units_, ", ", 4 * units_, "] with input_size > 0");
+    if (opt_.num_proj && *opt_.num_proj <= 0) {
+      detail::fail("LSTMCell: num_proj=", *opt_.num_proj, " must be positive");
     }
-    input_size_ = rows - units_;
+    // TF clips with minimum(c, clip) then maximum(., -clip): a negative clip would make every
+    // value -clip, so it can only be a mistake.
+    if (opt_.cell_clip && !(*opt_.cell_clip >= T(0))) {
+      detail::fail("LSTMCell: cell_clip=", *opt_.cell_clip, " must be >= 0");
+    }
+    if (opt_.proj_clip && !opt_.num_proj) {
+      detail::fail("LSTMCell: proj_clip=", *opt_.proj_clip,
+                   " needs num_proj (TF ignores proj_clip without a projection)");
+    }
+    if (opt_.proj_clip && !(*opt_.proj_clip >= T(0))) {
+      detail::fail("LSTMCell: proj_clip=", *opt_.proj_clip, " must be >= 0");
+    }
+    proj_ = opt_.num_proj ? *opt_.num_proj : units_;
+    const Index rows = w_.kernel.dimension(0);
+    if (rows <= proj_) {
+      detail::fail("LSTMCell: kernel has shape ", shape_string(w_.kernel),
+                   ", expected [input_size + ", proj_, ", ", 4 * units_, "] with input_size > 0",
+                   opt_.num_proj ? " (rows are [input ; h] and h has num_proj columns)" : "");
+    }
+    input_size_ = rows - proj_;
     detail::check_shape(w_.kernel, {rows, 4 * units_}, "LSTMCell: kernel");
     detail::check_shape(w_.bias, {4 * units_}, "LSTMCell: bias");
+    const Index diag = opt_.use_peepholes ? units_ : 0;
+    const std::string peep = opt_.use_peepholes ? " (use_peepholes)" : " (only for use_peepholes)";
+    detail::check_shape(w_.w_f_diag, {diag}, "LSTMCell: w_f_diag" + peep);
+    detail::check_shape(w_.w_i_diag, {diag}, "LSTMCell: w_i_diag" + peep);
+    detail::check_shape(w_.w_o_diag, {diag}, "LSTMCell: w_o_diag" + peep);
+    if (opt_.num_proj) {
+      detail::check_shape(w_.projection_kernel, {units_, proj_},
+                          "LSTMCell: projection/kernel (num_proj=" + std::to_string(proj_) + ")");
+    } else {
+      detail::check_shape(w_.projection_kernel, {0, 0},
+                          "LSTMCell: projection/kernel (only for num_proj)");
+    }
   }
 
   Index num_units() const { return units_; }
   Index input_size() const { return input_size_; }
-  Index output_size() const { return units_; }
-  T forget_bias() const { return forget_bias_; }
+  /// P: num_proj, or num_units without a projection (the width of the output and of state.h).
+  Index output_size() const { return proj_; }
+  T forget_bias() const { return opt_.forget_bias; }
+  const LSTMCellOptions<T>& options() const { return opt_; }
   const LSTMCellWeights<T>& weights() const { return w_; }
 
-  /// All-zero state: c and h [batch, num_units].
+  /// All-zero state: c [batch, num_units], h [batch, P].
   state_type zero_state(Index batch) const {
-    return {detail::zeros<T, 2>({batch, units_}), detail::zeros<T, 2>({batch, units_})};
+    return {detail::zeros<T, 2>({batch, units_}), detail::zeros<T, 2>({batch, proj_})};
   }
 
-  /// Throws unless c and h are [batch, num_units]; `where` names the caller's argument.
+  /// Throws unless c is [batch, num_units] and h [batch, P]; `where` names the caller's argument.
   void check_state(const state_type& state, Index batch, const std::string& where) const {
     detail::check_shape(state.c, {batch, units_}, where + ".c");
-    detail::check_shape(state.h, {batch, units_}, where + ".h");
+    detail::check_shape(state.h, {batch, proj_}, where + ".h");
   }
 
   /// Copies batch row `b` of c and h (dynamic_rnn's copy-through of finished rows).
@@ -85,44 +149,77 @@ class LSTMCell {
     detail::copy_row(from.h, to.h, b);
   }
 
-  Workspace make_workspace(Index batch) const { return {RowMatrix<T>(batch, 4 * units_)}; }
+  Workspace make_workspace(Index batch) const {
+    return {RowMatrix<T>(batch, 4 * units_), RowMatrix<T>(batch, opt_.num_proj ? units_ : 0)};
+  }
 
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place,
-  /// `output` [B, H]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
+  /// `output` [B, P]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
-    const Index I = input_size_, H = units_;
+    const Index I = input_size_, H = units_, P = proj_;
     auto c = detail::as_matrix(state.c);
     auto h = detail::as_matrix(state.h);
     const auto w = detail::as_matrix(w_.kernel);
     ws.gates.noalias() = input * w.topRows(I);
-    ws.gates.noalias() += h * w.bottomRows(H);
+    ws.gates.noalias() += h * w.bottomRows(P);
     ws.gates.rowwise() += detail::as_row(w_.bias);
-    const auto i = ws.gates.middleCols(0, H).array();
+    auto i = ws.gates.middleCols(0, H).array();
     const auto j = ws.gates.middleCols(H, H).array();
-    const auto f = ws.gates.middleCols(2 * H, H).array();
-    const auto o = ws.gates.middleCols(3 * H, H).array();
-    c.array() = detail::sigmoid(f + forget_bias_) * c.array() + detail::sigmoid(i) * detail::tanh(j);
-    h.array() = detail::sigmoid(o) * detail::tanh(c.array());
+    auto f = ws.gates.middleCols(2 * H, H).array();
+    auto o = ws.gates.middleCols(3 * H, H).array();
+    if (opt_.use_peepholes) {
+      // TF's (f + forget_bias) + w_f_diag ⊙ c_prev and i + w_i_diag ⊙ c_prev, same rounding,
+      // added in place before c is overwritten.
+      f += opt_.forget_bias;
+      f += c.array().rowwise() * detail::as_row(w_.w_f_diag).array();
+      i += c.array().rowwise() * detail::as_row(w_.w_i_diag).array();
+      c.array() = detail::sigmoid(f) * c.array() + detail::sigmoid(i) * detail::tanh(j);
+    } else {
+      c.array() = detail::sigmoid(f + opt_.forget_bias) * c.array() +
+                  detail::sigmoid(i) * detail::tanh(j);
+    }
+    if (opt_.cell_clip) clip(c, *opt_.cell_clip);
+    if (opt_.use_peepholes) o += c.array().rowwise() * detail::as_row(w_.w_o_diag).array();
+    if (opt_.num_proj) {
+      ws.unprojected.array() = detail::sigmoid(o) * detail::tanh(c.array());
+      h.noalias() = ws.unprojected * detail::as_matrix(w_.projection_kernel);
+      if (opt_.proj_clip) clip(h, *opt_.proj_clip);
+    } else {
+      h.array() = detail::sigmoid(o) * detail::tanh(c.array());
+    }
     output = h;
   }
 
-  /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, H], new state).
+  /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, P], new state).
   /// Allocates; for loops use dynamic_rnn.
   std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
                                                const state_type& state) const {
     const Index batch = inputs.dimension(0);
     detail::check_shape(inputs, {batch, input_size_}, "LSTMCell: inputs");
     check_state(state, batch, "LSTMCell: state");
-    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, units_), state};
+    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, proj_), state};
     Workspace ws = make_workspace(batch);
     step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
     return result;
   }
 
  private:
+  static LSTMCellOptions<T> with_forget_bias(T forget_bias) {
+    LSTMCellOptions<T> options;
+    options.forget_bias = forget_bias;
+    return options;
+  }
+
+  /// TF's clip_by_value(x, -limit, limit), a NaN staying NaN as in TF's minimum/maximum kernels.
+  template <class Matrix>
+  static void clip(Matrix& x, T limit) {
+    x = x.unaryExpr([limit](T v) { return v > limit ? limit : v < -limit ? -limit : v; });
+  }
+
   Index units_;
+  Index proj_ = 0;
   Index input_size_ = 0;
-  T forget_bias_;
+  LSTMCellOptions<T> opt_;
   LSTMCellWeights<T> w_;
 };
 

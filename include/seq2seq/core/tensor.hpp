@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <Eigen/Core>
@@ -55,6 +56,21 @@ std::string dims_string(const Dims& dims) {
 template <class T, int Rank>
 std::string shape_string(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t) {
   return detail::dims_string(t.dimensions());
+}
+
+/// "(LSTMStateTuple(c=[3,5], h=[3,5]), [3,3])": how messages and AttentionWrapperState::clone
+/// describe a tuple state (MultiRNNCell), one entry per layer. Here in core, not next to
+/// MultiRNNCell, so that it is declared before any template that describes a state.
+template <class... States>
+std::string shape_string(const std::tuple<States...>& s) {
+  std::string out = "(";
+  std::apply(
+      [&out](const auto&... layer) {
+        std::size_t k = 0;
+        ((out += (k++ ? ", " : "") + shape_string(layer)), ...);
+      },
+      s);
+  return out + ")";
 }
 
 namespace detail {

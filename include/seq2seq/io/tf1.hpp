@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,17 +30,39 @@ GRUCell<T> gru_cell(const File& file, const std::string& scope = "rnn/gru_cell")
                         file.template tensor<T, 1>(p + "candidate/bias", {h}), {}});
 }
 
-/// LSTMCell from `<scope>/kernel [I+H, 4H]` (i, j, f, o) and `<scope>/bias [4H]`. TF 1.x does not
-/// store forget_bias: pass the value the model was built with (TF's default 1.0).
+/// LSTMCell from `<scope>/kernel [I+P, 4H]` (i, j, f, o) and `<scope>/bias [4H]`, plus what the
+/// checkpoint has of TF 1.x LSTMCell's optional variables: `<scope>/w_f_diag`, `w_i_diag`,
+/// `w_o_diag` [H] (all three: use_peepholes) and `<scope>/projection/kernel [H, P]` (num_proj = P;
+/// P = H without it). TF 1.x does not store forget_bias, cell_clip or proj_clip: pass the values
+/// the model was built with (TF's defaults: 1.0, none, none).
 template <class T, class File>
 LSTMCell<T> lstm_cell(const File& file, const std::string& scope = "rnn/lstm_cell",
-                      T forget_bias = T(1)) {
+                      T forget_bias = T(1), std::optional<T> cell_clip = std::nullopt,
+                      std::optional<T> proj_clip = std::nullopt) {
   const std::string p = scope + "/";
   const Index h = detail::units_from(file, p + "bias", detail::dim(file, p + "bias", 1, 0), 4);
   const Index rows = detail::dim(file, p + "kernel", 2, 0);
-  return LSTMCell<T>(h, {file.template tensor<T, 2>(p + "kernel", {rows, 4 * h}),
-                         file.template tensor<T, 1>(p + "bias", {4 * h})},
-                     forget_bias);
+  LSTMCellOptions<T> options;
+  options.cell_clip = cell_clip;
+  options.proj_clip = proj_clip;
+  options.forget_bias = forget_bias;
+  LSTMCellWeights<T> w{file.template tensor<T, 2>(p + "kernel", {rows, 4 * h}),
+                       file.template tensor<T, 1>(p + "bias", {4 * h})};
+  // Any one peephole variable means use_peepholes: then a missing one is an error naming it.
+  if (file.contains(p + "w_f_diag") || file.contains(p + "w_i_diag") ||
+      file.contains(p + "w_o_diag")) {
+    options.use_peepholes = true;
+    w.w_f_diag = file.template tensor<T, 1>(p + "w_f_diag", {h});
+    w.w_i_diag = file.template tensor<T, 1>(p + "w_i_diag", {h});
+    w.w_o_diag = file.template tensor<T, 1>(p + "w_o_diag", {h});
+  }
+  const std::string projection = p + "projection/kernel";
+  if (file.contains(projection)) {
+    const Index num_proj = detail::dim(file, projection, 2, 1);
+    options.num_proj = num_proj;
+    w.projection_kernel = file.template tensor<T, 2>(projection, {h, num_proj});
+  }
+  return LSTMCell<T>(h, std::move(w), std::move(options));
 }
 
 /// BahdanauAttention over `memory` [B, Tm, Dm] from `<memory_layer_scope>/kernel [Dm, U]`,

@@ -1,0 +1,98 @@
+// What every attention mechanism shares: the memory prepared as TF's _prepare_memory does it
+// (masked values, projected keys, per-row lengths) and the scratch of one `align` call.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <seq2seq/attention/probability_fn.hpp>
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq::detail {
+
+/// A mechanism's memory. `values` [B, Tm, Dm] is the memory with every position t >= length[b]
+/// zeroed; `keys` [B, Tm, U] = values · memory_layer/kernel, computed once (bias-free, so padded
+/// keys are 0 too). Scores are computed for t < length[b] only: the masked positions' scores are
+/// never read (TF sets them to −inf / dtype.min before the probability function).
+template <class T>
+struct AttentionMemory {
+  Index batch = 0, time = 0, depth = 0, units = 0;
+  std::vector<Index> lengths;  // per row; Tm for every row when no lengths were given
+  Tensor3<T> values, keys;
+
+  AttentionMemory() = default;
+
+  /// `where` names the mechanism in messages ("LuongAttention"). `memory_sequence_length` is
+  /// empty (no masking) or B values in 1..Tm (TensorFlow asserts they are positive).
+  AttentionMemory(const std::string& where, Index num_units, const Tensor3<T>& memory,
+                  const std::vector<int64_t>& memory_sequence_length,
+                  const Tensor2<T>& memory_layer_kernel)
+      : batch(memory.dimension(0)),
+        time(memory.dimension(1)),
+        depth(memory.dimension(2)),
+        units(num_units) {
+    if (units <= 0) fail(where, ": num_units=", units, " must be positive");
+    if (batch <= 0 || time <= 0 || depth <= 0) {
+      fail(where, ": memory has shape ", shape_string(memory),
+           ", expected [batch, memory_time, memory_depth] with every size > 0");
+    }
+    check_shape(memory_layer_kernel, {depth, units}, where + ": memory_layer/kernel");
+    set_lengths(where, memory_sequence_length, memory);
+
+    values = memory;
+    for (Index b = 0; b < batch; ++b) {
+      for (Index t = lengths[b]; t < time; ++t) {
+        for (Index d = 0; d < depth; ++d) values(b, t, d) = T(0);
+      }
+    }
+    keys = Tensor3<T>(batch, time, units);
+    Eigen::Map<RowMatrix<T>>(keys.data(), batch * time, units).noalias() =
+        Eigen::Map<const RowMatrix<T>>(values.data(), batch * time, depth) *
+        as_matrix(memory_layer_kernel);
+  }
+
+  /// The first `rows` keys of batch row `b`, [rows, U].
+  Eigen::Map<const RowMatrix<T>> keys_of(Index b, Index rows) const {
+    return Eigen::Map<const RowMatrix<T>>(keys.data() + b * time * units, rows, units);
+  }
+
+ private:
+  void set_lengths(const std::string& where, const std::vector<int64_t>& given,
+                   const Tensor3<T>& memory) {
+    if (given.empty()) {
+      lengths.assign(static_cast<std::size_t>(batch), time);
+      return;
+    }
+    if (static_cast<Index>(given.size()) != batch) {
+      fail(where, ": memory_sequence_length has ", given.size(),
+           " entries, expected the memory batch ", batch, " (memory ", shape_string(memory), ")");
+    }
+    for (std::size_t b = 0; b < given.size(); ++b) {
+      if (given[b] <= 0 || given[b] > time) {
+        fail(where, ": memory_sequence_length[", b, "]=", given[b], " is outside 1..memory_time=",
+             time, " (memory ", shape_string(memory),
+             "); TensorFlow requires every length to be positive");
+      }
+    }
+    lengths.assign(given.begin(), given.end());
+  }
+};
+
+/// Scratch for one `align` call of any mechanism (its `Workspace`); sized by make_workspace.
+template <class T>
+struct AttentionWorkspace {
+  RowMatrix<T> processed_query;  // [B, U]   query · query_layer/kernel (additive scores only)
+  RowMatrix<T> hidden;           // [Tm, U]  tanh(keys + query (+ b)) of one row (additive only)
+  RowVector<T> sort;             // [Tm]     sparsemax's sort buffer
+};
+
+/// A workspace for `memory`; `additive` sizes the Bahdanau buffers (empty otherwise).
+template <class T>
+AttentionWorkspace<T> make_attention_workspace(const AttentionMemory<T>& m, bool additive) {
+  return {RowMatrix<T>(additive ? m.batch : 0, additive ? m.units : 0),
+          RowMatrix<T>(additive ? m.time : 0, additive ? m.units : 0), RowVector<T>(m.time)};
+}
+
+}  // namespace seq2seq::detail

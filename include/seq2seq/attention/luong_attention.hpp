@@ -1,0 +1,130 @@
+// LuongAttention: multiplicative attention over a memory, as tfa.seq2seq / tf.contrib.seq2seq.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <seq2seq/attention/attention_memory.hpp>
+#include <seq2seq/attention/probability_fn.hpp>
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// The variables of a LuongAttention (TF 1.x names: `memory_layer/kernel`,
+/// `luong_attention/attention_g`). Luong has no query layer.
+template <class T>
+struct LuongAttentionWeights {
+  Tensor2<T> memory_layer_kernel;  ///< [memory_depth, num_units], bias-free
+  T attention_g = T(1);            ///< scalar scale; used only with scale (TF init 1.0)
+};
+
+namespace detail {
+
+/// The multiplicative score shared by LuongAttention and LuongMonotonicAttention:
+/// scores[b, t] = (g ·) Σ_k query[b,k] · keys[b,t,k] for t < length[b] (the rest untouched).
+/// The query depth must be num_units: there is no query layer.
+template <class T>
+void luong_scores(const AttentionMemory<T>& m, bool scale, T g, ConstMatrixRef<T> query,
+                  MatrixRef<T> scores) {
+  for (Index b = 0; b < m.batch; ++b) {
+    const Index len = m.lengths[b];
+    auto row = scores.row(b).head(len);
+    row.noalias() = query.row(b) * m.keys_of(b, len).transpose();
+    if (scale) row *= g;
+  }
+}
+
+/// Throws unless `query` is [B, U]; the message says why the depth must be num_units.
+template <class T>
+void check_luong_query(const std::string& where, const Tensor2<T>& query, Index batch,
+                       Index units) {
+  if (query.dimension(0) != batch || query.dimension(1) != units) {
+    fail(where, ": query has shape ", shape_string(query), ", expected [", batch, ",", units,
+         "]: Luong has no query layer, so the query depth must equal num_units=", units);
+  }
+}
+
+}  // namespace detail
+
+/// Multiplicative (Luong) attention. At construction the memory [B, Tm, Dm] is masked past each
+/// `memory_sequence_length` (values) and projected once by memory_layer (keys [B, Tm, U]).
+/// Each step scores a query [B, U] (the raw cell output: its depth must be num_units):
+///   score[b,t] = Σ_k query[b,k] · keys[b,t,k]            (times attention_g when scale)
+/// and alignments = probability_fn (softmax by default, hardmax, sparsemax) over t < length[b];
+/// padded positions get exactly 0. The attention state is the alignments [B, Tm].
+template <class T>
+class LuongAttention {
+ public:
+  using Scalar = T;
+  /// Scratch for one call of `align` at this mechanism's batch size.
+  using Workspace = detail::AttentionWorkspace<T>;
+
+  /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
+  /// Throws seq2seq::Error on any shape or length mismatch.
+  LuongAttention(Index num_units, const Tensor3<T>& memory,
+                 std::vector<int64_t> memory_sequence_length, LuongAttentionWeights<T> weights,
+                 bool scale = false, ProbabilityFn probability_fn = ProbabilityFn::softmax)
+      : w_(std::move(weights)),
+        memory_("LuongAttention", num_units, memory, memory_sequence_length,
+                w_.memory_layer_kernel),
+        scale_(scale),
+        probability_fn_(probability_fn) {}
+
+  Index num_units() const { return memory_.units; }
+  Index batch_size() const { return memory_.batch; }
+  /// Tm, the width of alignments and of the attention state.
+  Index alignments_size() const { return memory_.time; }
+  /// Dm, the width of the context vector.
+  Index memory_depth() const { return memory_.depth; }
+  /// The depth a query must have: num_units (Luong has no query layer).
+  Index query_depth() const { return memory_.units; }
+  bool scale() const { return scale_; }
+  ProbabilityFn probability_fn() const { return probability_fn_; }
+  /// Per-row valid memory length (Tm for every row when no lengths were given).
+  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
+  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
+  const Tensor3<T>& values() const { return memory_.values; }
+  /// Projected masked memory [B, Tm, U].
+  const Tensor3<T>& keys() const { return memory_.keys; }
+  const LuongAttentionWeights<T>& weights() const { return w_; }
+
+  /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
+  Tensor2<T> initial_alignments(Index batch) const {
+    return detail::zeros<T, 2>({batch, memory_.time});
+  }
+  Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
+
+  Workspace make_workspace() const { return detail::make_attention_workspace(memory_, false); }
+
+  /// alignments [B, Tm] for `query` [B, num_units]. Luong ignores the previous state (its next
+  /// state is the alignments). Shapes are the caller's contract.
+  void align(ConstMatrixRef<T> query, ConstMatrixRef<T> /*previous_state*/,
+             MatrixRef<T> alignments, Workspace& ws) const {
+    detail::luong_scores(memory_, scale_, w_.attention_g, query, alignments);
+    for (Index b = 0; b < memory_.batch; ++b) {
+      detail::apply_probability_fn<T>(probability_fn_, alignments.row(b), memory_.lengths[b],
+                                      ws.sort);
+    }
+  }
+
+  /// TensorFlow's `mechanism(query, state)`: query [B, num_units] -> alignments [B, Tm].
+  /// Allocates; the wrapper calls `align` instead.
+  Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
+    detail::check_luong_query("LuongAttention", query, batch_size(), num_units());
+    detail::check_shape(state, {batch_size(), alignments_size()}, "LuongAttention: state");
+    Tensor2<T> alignments(batch_size(), alignments_size());
+    Workspace ws = make_workspace();
+    align(detail::as_matrix(query), detail::as_matrix(state), detail::as_matrix(alignments), ws);
+    return alignments;
+  }
+
+ private:
+  LuongAttentionWeights<T> w_;
+  detail::AttentionMemory<T> memory_;
+  bool scale_;
+  ProbabilityFn probability_fn_;
+};
+
+}  // namespace seq2seq

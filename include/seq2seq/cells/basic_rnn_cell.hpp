@@ -1,0 +1,101 @@
+// BasicRNNCell: TensorFlow 1.x tf.nn.rnn_cell.BasicRNNCell (the plain tanh recurrence).
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <seq2seq/core/activations.hpp>
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// The two variables of a TF 1.x BasicRNNCell, named and laid out as TensorFlow stores them
+/// (`rnn/basic_rnn_cell/kernel`, `.../bias`). Kernel rows are [input ; state].
+template <class T>
+struct BasicRNNCellWeights {
+  Tensor2<T> kernel;  ///< kernel [input_size + num_units, num_units]
+  Tensor1<T> bias;    ///< bias [num_units]
+};
+
+/// Vanilla RNN cell with TF 1.x math, activation tanh:
+///   h' = tanh([x, h] · kernel + bias)          (output == new state == h')
+/// State: Tensor2 [batch, num_units]. The input size is the kernel's row count minus num_units.
+template <class T>
+class BasicRNNCell {
+ public:
+  using Scalar = T;
+  using state_type = Tensor2<T>;
+
+  /// No scratch: the pre-activation is built in the output block itself.
+  struct Workspace {};
+
+  /// Throws seq2seq::Error if num_units is not positive or a weight does not have the shape
+  /// above.
+  BasicRNNCell(Index num_units, BasicRNNCellWeights<T> weights)
+      : units_(num_units), w_(std::move(weights)) {
+    if (units_ <= 0) detail::fail("BasicRNNCell: num_units=", units_, " must be positive");
+    const Index rows = w_.kernel.dimension(0);
+    if (rows <= units_) {
+      detail::fail("BasicRNNCell: kernel has shape ", shape_string(w_.kernel),
+                   ", expected [input_size + ", units_, ", ", units_, "] with input_size > 0");
+    }
+    input_size_ = rows - units_;
+    detail::check_shape(w_.kernel, {rows, units_}, "BasicRNNCell: kernel");
+    detail::check_shape(w_.bias, {units_}, "BasicRNNCell: bias");
+  }
+
+  Index num_units() const { return units_; }
+  Index input_size() const { return input_size_; }
+  Index output_size() const { return units_; }
+  const BasicRNNCellWeights<T>& weights() const { return w_; }
+
+  /// All-zero state [batch, num_units].
+  state_type zero_state(Index batch) const { return detail::zeros<T, 2>({batch, units_}); }
+
+  /// Throws unless `state` is [batch, num_units]; `where` names the caller's argument.
+  void check_state(const state_type& state, Index batch, const std::string& where) const {
+    detail::check_shape(state, {batch, units_}, where);
+  }
+
+  /// Copies batch row `b` of a state (dynamic_rnn's copy-through of finished rows).
+  void copy_state_row(const state_type& from, state_type& to, Index b) const {
+    detail::copy_row(from, to, b);
+  }
+
+  Workspace make_workspace(Index /*batch*/) const { return {}; }
+
+  /// One step for the whole batch: `input` [B, input_size], `state` [B, H] updated in place,
+  /// `output` [B, H] (must not alias `state`). Shapes are the caller's contract (checked once by
+  /// dynamic_rnn / operator()).
+  void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output,
+            Workspace& /*ws*/) const {
+    auto h = detail::as_matrix(state);
+    const auto w = detail::as_matrix(w_.kernel);
+    // [x, h] · W as x · W[:I] + h · W[I:]; TF adds the bias after the matmul (bias_add).
+    output.noalias() = input * w.topRows(input_size_);
+    output.noalias() += h * w.bottomRows(units_);
+    output.rowwise() += detail::as_row(w_.bias);
+    output.array() = detail::tanh(output.array());
+    h = output;
+  }
+
+  /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new
+  /// state). Allocates; for loops use dynamic_rnn.
+  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
+                                               const state_type& state) const {
+    const Index batch = inputs.dimension(0);
+    detail::check_shape(inputs, {batch, input_size_}, "BasicRNNCell: inputs");
+    check_state(state, batch, "BasicRNNCell: state");
+    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, units_), state};
+    Workspace ws = make_workspace(batch);
+    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
+    return result;
+  }
+
+ private:
+  Index units_;
+  Index input_size_ = 0;
+  BasicRNNCellWeights<T> w_;
+};
+
+}  // namespace seq2seq

@@ -1,0 +1,164 @@
+// MultiRNNCell: TensorFlow 1.x tf.nn.rnn_cell.MultiRNNCell (state_is_tuple=True), a stack of
+// cells of any kinds run one after the other within each time step.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <seq2seq/core/tensor.hpp>
+#include <seq2seq/rnn/dynamic_rnn.hpp>
+
+namespace seq2seq {
+
+/// A stack of cells, TF's `MultiRNNCell([cell_0, cell_1, ...])` with state_is_tuple=True. Each
+/// step, for k = 0, 1, ...:   input_k+1, state[k] = cell_k(input_k, state[k])   (input_0 = x)
+/// and the output is the last layer's output. Layers may be of different kinds and widths, e.g.
+/// `MultiRNNCell<LSTMCell<float>, GRUCell<float>>`; layer k's input size must be layer k-1's
+/// output size. State: `std::tuple` of the layers' states, layer 0 first (TF's tuple). In TF the
+/// layers' variables live under `multi_rnn_cell/cell_<k>/`.
+template <class... Cells>
+class MultiRNNCell {
+  static_assert(sizeof...(Cells) >= 1, "MultiRNNCell needs at least one cell");
+  using First = std::tuple_element_t<0, std::tuple<Cells...>>;
+
+ public:
+  using Scalar = typename First::Scalar;
+  using T = Scalar;
+  using state_type = std::tuple<typename Cells::state_type...>;
+  static constexpr std::size_t num_layers = sizeof...(Cells);
+  static_assert((std::is_same_v<typename Cells::Scalar, T> && ...),
+                "every MultiRNNCell layer must have the same Scalar type");
+
+  /// Scratch for one call of `step` at a fixed batch size: each layer's own workspace, and the
+  /// outputs of every layer but the last (the last writes the caller's output).
+  struct Workspace {
+    std::tuple<typename Cells::Workspace...> cells;
+    std::array<RowMatrix<T>, num_layers - 1> outputs;  // layer k: [B, cells[k].output_size()]
+  };
+
+  /// TF's `MultiRNNCell([cells...])`. Throws seq2seq::Error unless each layer's input size is
+  /// the previous layer's output size.
+  explicit MultiRNNCell(Cells... cells) : cells_(std::move(cells)...) {
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      if constexpr (k > 0) {
+        const auto& below = std::get<k - 1>(cells_);
+        if (cell.input_size() != below.output_size()) {
+          detail::fail("MultiRNNCell: cells[", k, "] has input size ", cell.input_size(),
+                       ", but cells[", k - 1, "] outputs ", below.output_size(),
+                       " (layer k's input is layer k-1's output)");
+        }
+      }
+    });
+  }
+
+  /// Layer K (TF's `cells[K]`).
+  template <std::size_t K>
+  const auto& cell() const {
+    return std::get<K>(cells_);
+  }
+  const std::tuple<Cells...>& cells() const { return cells_; }
+  /// Layer 0's input size.
+  Index input_size() const { return std::get<0>(cells_).input_size(); }
+  /// The last layer's output size.
+  Index output_size() const { return std::get<num_layers - 1>(cells_).output_size(); }
+
+  /// Every layer's zero state, layer 0 first.
+  state_type zero_state(Index batch) const {
+    return std::apply([batch](const auto&... c) { return state_type{c.zero_state(batch)...}; },
+                      cells_);
+  }
+
+  /// Throws unless every layer's state fits that layer at `batch`; layer k's part is named
+  /// `where[k]` (e.g. "dynamic_rnn: initial_state[1].c").
+  void check_state(const state_type& s, Index batch, const std::string& where) const {
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      cell.check_state(std::get<k>(s), batch, where + "[" + std::to_string(k) + "]");
+    });
+  }
+
+  /// Copies batch row `b` of every layer's state (dynamic_rnn's copy-through).
+  void copy_state_row(const state_type& from, state_type& to, Index b) const {
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      cell.copy_state_row(std::get<k>(from), std::get<k>(to), b);
+    });
+  }
+
+  /// Forwards to the layers that reserve room per step (e.g. an AttentionWrapper layer's
+  /// alignment_history), so that `step` need not allocate.
+  void reserve_steps(state_type& s, Index steps) const {
+    for_each_layer([&](auto index, const auto& cell) {
+      using Cell = std::decay_t<decltype(cell)>;
+      if constexpr (detail::has_reserve_steps<Cell>::value) {
+        cell.reserve_steps(std::get<decltype(index)::value>(s), steps);
+      }
+    });
+  }
+
+  Workspace make_workspace(Index batch) const {
+    Workspace ws{std::apply([batch](const auto&... c) {
+                   return std::tuple<typename Cells::Workspace...>{c.make_workspace(batch)...};
+                 }, cells_),
+                 {}};
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      if constexpr (k + 1 < num_layers) ws.outputs[k].resize(batch, cell.output_size());
+    });
+    return ws;
+  }
+
+  /// One step for the whole batch: `input` [B, input_size], every layer's state updated in
+  /// place, `output` [B, output_size]. Shapes are the caller's contract (checked once by
+  /// dynamic_rnn / operator()).
+  void step(ConstMatrixRef<T> input, state_type& s, MatrixRef<T> output, Workspace& ws) const {
+    step_from<0>(input, s, output, ws);
+  }
+
+  /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, output_size],
+  /// new state). Allocates; for loops use dynamic_rnn.
+  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
+                                               const state_type& state) const {
+    const Index batch = inputs.dimension(0);
+    detail::check_shape(inputs, {batch, input_size()}, "MultiRNNCell: inputs");
+    check_state(state, batch, "MultiRNNCell: state");
+    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, output_size()), state};
+    Workspace ws = make_workspace(batch);
+    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
+    return result;
+  }
+
+ private:
+  // Layer K reads `input` and writes ws.outputs[K] (the last layer: `output`), then layer K+1
+  // reads that.
+  template <std::size_t K>
+  void step_from(ConstMatrixRef<T> input, state_type& s, MatrixRef<T> output,
+                 Workspace& ws) const {
+    const auto& cell = std::get<K>(cells_);
+    if constexpr (K + 1 == num_layers) {
+      cell.step(input, std::get<K>(s), output, std::get<K>(ws.cells));
+    } else {
+      cell.step(input, std::get<K>(s), ws.outputs[K], std::get<K>(ws.cells));
+      step_from<K + 1>(ws.outputs[K], s, output, ws);
+    }
+  }
+
+  // Calls f(std::integral_constant<size_t, k>, cells[k]) for every layer, in order.
+  template <class F>
+  void for_each_layer(F&& f) const {
+    for_each_layer(f, std::index_sequence_for<Cells...>{});
+  }
+  template <class F, std::size_t... K>
+  void for_each_layer(F& f, std::index_sequence<K...>) const {
+    (f(std::integral_constant<std::size_t, K>{}, std::get<K>(cells_)), ...);
+  }
+
+  std::tuple<Cells...> cells_;
+};
+
+}  // namespace seq2seq
