@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <seq2seq/core/cell_call.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -467,13 +468,7 @@ class AttentionWrapper {
   /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
   std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
                                                const state_type& state) const {
-    const Index batch = inputs.dimension(0);
-    detail::check_shape(inputs, {batch, input_size()}, "AttentionWrapper: inputs");
-    check_state(state, batch, "AttentionWrapper: state");
-    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, output_size()), state};
-    Workspace ws = make_workspace(batch);
-    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
-    return result;
+    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
   }
 
  private:
@@ -712,13 +707,7 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
   /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
   std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
                                                const state_type& state) const {
-    const Index batch = inputs.dimension(0);
-    detail::check_shape(inputs, {batch, input_size()}, "AttentionWrapper: inputs");
-    check_state(state, batch, "AttentionWrapper: state");
-    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, output_size()), state};
-    Workspace ws = make_workspace(batch);
-    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
-    return result;
+    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
   }
 
  private:

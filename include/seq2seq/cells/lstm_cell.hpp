@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <seq2seq/core/activations.hpp>
+#include <seq2seq/core/cell_call.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -194,13 +195,7 @@ class LSTMCell {
   /// Allocates; for loops use dynamic_rnn.
   std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
                                                const state_type& state) const {
-    const Index batch = inputs.dimension(0);
-    detail::check_shape(inputs, {batch, input_size_}, "LSTMCell: inputs");
-    check_state(state, batch, "LSTMCell: state");
-    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, proj_), state};
-    Workspace ws = make_workspace(batch);
-    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
-    return result;
+    return detail::call_cell(*this, inputs, state, "LSTMCell");
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <seq2seq/core/cell_call.hpp>
 #include <seq2seq/core/tensor.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
@@ -124,13 +125,7 @@ class MultiRNNCell {
   /// new state). Allocates; for loops use dynamic_rnn.
   std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
                                                const state_type& state) const {
-    const Index batch = inputs.dimension(0);
-    detail::check_shape(inputs, {batch, input_size()}, "MultiRNNCell: inputs");
-    check_state(state, batch, "MultiRNNCell: state");
-    std::pair<Tensor2<T>, state_type> result{Tensor2<T>(batch, output_size()), state};
-    Workspace ws = make_workspace(batch);
-    step(detail::as_matrix(inputs), result.second, detail::as_matrix(result.first), ws);
-    return result;
+    return detail::call_cell(*this, inputs, state, "MultiRNNCell");
   }
 
  private:

@@ -1,0 +1,29 @@
+// TensorFlow's one-step `cell(inputs, state)` for any cell of the library.
+#pragma once
+
+#include <string>
+#include <utility>
+
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq::detail {
+
+/// One step of `cell` from `inputs` [B, cell.input_size()] and `state`: checks both shapes
+/// (errors name `name`), then returns (output [B, cell.output_size()], new state). Allocates its
+/// results and a workspace every call; loops should use dynamic_rnn, which allocates once.
+template <class Cell>
+std::pair<Tensor2<typename Cell::Scalar>, typename Cell::state_type> call_cell(
+    const Cell& cell, const Tensor2<typename Cell::Scalar>& inputs,
+    const typename Cell::state_type& state, const std::string& name) {
+  using T = typename Cell::Scalar;
+  const Index batch = inputs.dimension(0);
+  check_shape(inputs, {batch, cell.input_size()}, name + ": inputs");
+  cell.check_state(state, batch, name + ": state");
+  std::pair<Tensor2<T>, typename Cell::state_type> result{Tensor2<T>(batch, cell.output_size()),
+                                                          state};
+  auto workspace = cell.make_workspace(batch);
+  cell.step(as_matrix(inputs), result.second, as_matrix(result.first), workspace);
+  return result;
+}
+
+}  // namespace seq2seq::detail
