@@ -1,4 +1,4 @@
-// Reader for the safetensors weight format (https://github.com/huggingface/safetensors).
+// Reader for the safetensors weight format (Hugging Face's safetensors).
 //
 // Layout: an 8-byte little-endian u64 N, then N bytes of UTF-8 JSON header, then the data buffer.
 // The header maps tensor name -> {"dtype": "F32", "shape": [d0, d1, ...], "data_offsets": [begin,
