@@ -95,4 +95,45 @@ AttentionWorkspace<T> make_attention_workspace(const AttentionMemory<T>& m, bool
           RowMatrix<T>(additive ? m.time : 0, additive ? m.units : 0), RowVector<T>(m.time)};
 }
 
+/// What every mechanism exposes about its memory (the AttentionWrapper reads these members).
+/// Mechanisms derive from it and score with `memory_`.
+template <class T>
+class AttentionMechanismBase {
+ public:
+  Index num_units() const { return memory_.units; }
+  Index batch_size() const { return memory_.batch; }
+  /// Tm, the width of alignments and of the attention state.
+  Index alignments_size() const { return memory_.time; }
+  /// Dm, the width of the context vector.
+  Index memory_depth() const { return memory_.depth; }
+  /// Per-row valid memory length (Tm for every row when no lengths were given).
+  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
+  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
+  const Tensor3<T>& values() const { return memory_.values; }
+  /// Projected masked memory [B, Tm, U].
+  const Tensor3<T>& keys() const { return memory_.keys; }
+
+ protected:
+  AttentionMechanismBase(const std::string& where, Index num_units, const Tensor3<T>& memory,
+                         const std::vector<int64_t>& memory_sequence_length,
+                         const Tensor2<T>& memory_layer_kernel)
+      : memory_(where, num_units, memory, memory_sequence_length, memory_layer_kernel) {}
+
+  AttentionMemory<T> memory_;
+};
+
+/// TensorFlow's `mechanism(query, state)` for any mechanism: query [B, query_depth], state [B, Tm]
+/// -> alignments [B, Tm], after checking both shapes (errors name `name`). Allocates; the
+/// wrapper calls `align` instead.
+template <class Mechanism, class T = typename Mechanism::Scalar>
+Tensor2<T> call_mechanism(const Mechanism& m, const Tensor2<T>& query, const Tensor2<T>& state,
+                          const std::string& name) {
+  check_shape(query, {m.batch_size(), m.query_depth()}, name + ": query");
+  check_shape(state, {m.batch_size(), m.alignments_size()}, name + ": state");
+  Tensor2<T> alignments(m.batch_size(), m.alignments_size());
+  auto workspace = m.make_workspace();
+  m.align(as_matrix(query), as_matrix(state), as_matrix(alignments), workspace);
+  return alignments;
+}
+
 }  // namespace seq2seq::detail

@@ -82,7 +82,7 @@ class BahdanauScore {
 /// padded positions get exactly 0 (TF masks their scores). The attention state is the
 /// alignments [B, Tm].
 template <class T>
-class BahdanauAttention {
+class BahdanauAttention : public detail::AttentionMechanismBase<T> {
  public:
   using Scalar = T;
   /// Scratch for one call of `align` at this mechanism's batch size.
@@ -94,28 +94,16 @@ class BahdanauAttention {
                     std::vector<int64_t> memory_sequence_length,
                     BahdanauAttentionWeights<T> weights, bool normalize = false,
                     ProbabilityFn probability_fn = ProbabilityFn::softmax)
-      : w_(std::move(weights)),
-        memory_("BahdanauAttention", num_units, memory, memory_sequence_length,
-                w_.memory_layer_kernel),
+      : detail::AttentionMechanismBase<T>("BahdanauAttention", num_units, memory,
+                                          memory_sequence_length, weights.memory_layer_kernel),
+        w_(std::move(weights)),
         score_("BahdanauAttention", num_units, w_, normalize),
         probability_fn_(probability_fn) {}
 
-  Index num_units() const { return memory_.units; }
-  Index batch_size() const { return memory_.batch; }
-  /// Tm, the width of alignments and of the attention state.
-  Index alignments_size() const { return memory_.time; }
-  /// Dm, the width of the context vector.
-  Index memory_depth() const { return memory_.depth; }
   /// The depth a query must have (rows of query_layer/kernel).
   Index query_depth() const { return score_.query_depth(); }
   bool normalize() const { return score_.normalize(); }
   ProbabilityFn probability_fn() const { return probability_fn_; }
-  /// Per-row valid memory length (Tm for every row when no lengths were given).
-  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
-  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
-  const Tensor3<T>& values() const { return memory_.values; }
-  /// Projected masked memory [B, Tm, U].
-  const Tensor3<T>& keys() const { return memory_.keys; }
   const BahdanauAttentionWeights<T>& weights() const { return w_; }
 
   /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
@@ -140,17 +128,12 @@ class BahdanauAttention {
   /// TensorFlow's `mechanism(query, state)`: query [B, query_depth] -> alignments [B, Tm].
   /// Allocates; the wrapper calls `align` instead.
   Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
-    detail::check_shape(query, {batch_size(), query_depth()}, "BahdanauAttention: query");
-    detail::check_shape(state, {batch_size(), alignments_size()}, "BahdanauAttention: state");
-    Tensor2<T> alignments(batch_size(), alignments_size());
-    Workspace ws = make_workspace();
-    align(detail::as_matrix(query), detail::as_matrix(state), detail::as_matrix(alignments), ws);
-    return alignments;
+    return detail::call_mechanism(*this, query, state, "BahdanauAttention");
   }
 
  private:
   BahdanauAttentionWeights<T> w_;
-  detail::AttentionMemory<T> memory_;
+  using detail::AttentionMechanismBase<T>::memory_;
   detail::BahdanauScore<T> score_;
   ProbabilityFn probability_fn_;
 };

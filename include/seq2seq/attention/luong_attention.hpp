@@ -55,7 +55,7 @@ void check_luong_query(const std::string& where, const Tensor2<T>& query, Index 
 /// and alignments = probability_fn (softmax by default, hardmax, sparsemax) over t < length[b];
 /// padded positions get exactly 0. The attention state is the alignments [B, Tm].
 template <class T>
-class LuongAttention {
+class LuongAttention : public detail::AttentionMechanismBase<T> {
  public:
   using Scalar = T;
   /// Scratch for one call of `align` at this mechanism's batch size.
@@ -66,28 +66,16 @@ class LuongAttention {
   LuongAttention(Index num_units, const Tensor3<T>& memory,
                  std::vector<int64_t> memory_sequence_length, LuongAttentionWeights<T> weights,
                  bool scale = false, ProbabilityFn probability_fn = ProbabilityFn::softmax)
-      : w_(std::move(weights)),
-        memory_("LuongAttention", num_units, memory, memory_sequence_length,
-                w_.memory_layer_kernel),
+      : detail::AttentionMechanismBase<T>("LuongAttention", num_units, memory,
+                                          memory_sequence_length, weights.memory_layer_kernel),
+        w_(std::move(weights)),
         scale_(scale),
         probability_fn_(probability_fn) {}
 
-  Index num_units() const { return memory_.units; }
-  Index batch_size() const { return memory_.batch; }
-  /// Tm, the width of alignments and of the attention state.
-  Index alignments_size() const { return memory_.time; }
-  /// Dm, the width of the context vector.
-  Index memory_depth() const { return memory_.depth; }
   /// The depth a query must have: num_units (Luong has no query layer).
   Index query_depth() const { return memory_.units; }
   bool scale() const { return scale_; }
   ProbabilityFn probability_fn() const { return probability_fn_; }
-  /// Per-row valid memory length (Tm for every row when no lengths were given).
-  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
-  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
-  const Tensor3<T>& values() const { return memory_.values; }
-  /// Projected masked memory [B, Tm, U].
-  const Tensor3<T>& keys() const { return memory_.keys; }
   const LuongAttentionWeights<T>& weights() const { return w_; }
 
   /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
@@ -112,17 +100,13 @@ class LuongAttention {
   /// TensorFlow's `mechanism(query, state)`: query [B, num_units] -> alignments [B, Tm].
   /// Allocates; the wrapper calls `align` instead.
   Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
-    detail::check_luong_query("LuongAttention", query, batch_size(), num_units());
-    detail::check_shape(state, {batch_size(), alignments_size()}, "LuongAttention: state");
-    Tensor2<T> alignments(batch_size(), alignments_size());
-    Workspace ws = make_workspace();
-    align(detail::as_matrix(query), detail::as_matrix(state), detail::as_matrix(alignments), ws);
-    return alignments;
+    detail::check_luong_query("LuongAttention", query, this->batch_size(), this->num_units());
+    return detail::call_mechanism(*this, query, state, "LuongAttention");
   }
 
  private:
   LuongAttentionWeights<T> w_;
-  detail::AttentionMemory<T> memory_;
+  using detail::AttentionMechanismBase<T>::memory_;
   bool scale_;
   ProbabilityFn probability_fn_;
 };

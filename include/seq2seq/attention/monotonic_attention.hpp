@@ -191,7 +191,7 @@ struct LuongMonotonicAttentionWeights : LuongAttentionWeights<T> {
 /// own Philox RNG, which this does not reproduce: with noise the results are not bit-equal to
 /// TF's. TF silently ignores a negative sigmoid_noise; we reject it.
 template <class T>
-class BahdanauMonotonicAttention {
+class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
  public:
   using Scalar = T;
   /// Scratch for one call of `align` at this mechanism's batch size.
@@ -204,28 +204,17 @@ class BahdanauMonotonicAttention {
                              BahdanauMonotonicAttentionWeights<T> weights,
                              bool normalize = false, MonotonicMode mode = MonotonicMode::parallel,
                              T sigmoid_noise = T(0), std::function<T()> noise = {})
-      : w_(std::move(weights)),
-        memory_(kName, num_units, memory, memory_sequence_length, w_.memory_layer_kernel),
+      : detail::AttentionMechanismBase<T>(kName, num_units, memory,
+                                          memory_sequence_length, weights.memory_layer_kernel),
+        w_(std::move(weights)),
         score_(kName, num_units, w_, normalize),
         probability_(kName, mode, sigmoid_noise, std::move(noise)) {}
 
-  Index num_units() const { return memory_.units; }
-  Index batch_size() const { return memory_.batch; }
-  /// Tm, the width of alignments and of the attention state.
-  Index alignments_size() const { return memory_.time; }
-  /// Dm, the width of the context vector.
-  Index memory_depth() const { return memory_.depth; }
   /// The depth a query must have (rows of query_layer/kernel).
   Index query_depth() const { return score_.query_depth(); }
   bool normalize() const { return score_.normalize(); }
   MonotonicMode mode() const { return probability_.mode(); }
   T sigmoid_noise() const { return probability_.sigmoid_noise(); }
-  /// Per-row valid memory length (Tm for every row when no lengths were given).
-  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
-  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
-  const Tensor3<T>& values() const { return memory_.values; }
-  /// Projected masked memory [B, Tm, U].
-  const Tensor3<T>& keys() const { return memory_.keys; }
   const BahdanauMonotonicAttentionWeights<T>& weights() const { return w_; }
 
   /// One-hot at position 0, [batch, Tm]: TF's initial_alignments and initial_state.
@@ -251,19 +240,13 @@ class BahdanauMonotonicAttention {
   /// TensorFlow's `mechanism(query, state)`: query [B, query_depth], state (the previous
   /// alignments) [B, Tm] -> alignments [B, Tm]. Allocates; the wrapper calls `align` instead.
   Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
-    detail::check_shape(query, {batch_size(), query_depth()}, std::string(kName) + ": query");
-    detail::check_shape(state, {batch_size(), alignments_size()},
-                        std::string(kName) + ": state");
-    Tensor2<T> alignments(batch_size(), alignments_size());
-    Workspace ws = make_workspace();
-    align(detail::as_matrix(query), detail::as_matrix(state), detail::as_matrix(alignments), ws);
-    return alignments;
+    return detail::call_mechanism(*this, query, state, kName);
   }
 
  private:
   static constexpr const char* kName = "BahdanauMonotonicAttention";
   BahdanauMonotonicAttentionWeights<T> w_;
-  detail::AttentionMemory<T> memory_;
+  using detail::AttentionMechanismBase<T>::memory_;
   detail::BahdanauScore<T> score_;
   detail::MonotonicProbability<T> probability_;
 };
@@ -274,7 +257,7 @@ class BahdanauMonotonicAttention {
 /// The query depth must be num_units (no query layer). State, initial alignments and
 /// sigmoid_noise as BahdanauMonotonicAttention.
 template <class T>
-class LuongMonotonicAttention {
+class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
  public:
   using Scalar = T;
   /// Scratch for one call of `align` at this mechanism's batch size.
@@ -287,28 +270,17 @@ class LuongMonotonicAttention {
                           LuongMonotonicAttentionWeights<T> weights, bool scale = false,
                           MonotonicMode mode = MonotonicMode::parallel, T sigmoid_noise = T(0),
                           std::function<T()> noise = {})
-      : w_(std::move(weights)),
-        memory_(kName, num_units, memory, memory_sequence_length, w_.memory_layer_kernel),
+      : detail::AttentionMechanismBase<T>(kName, num_units, memory,
+                                          memory_sequence_length, weights.memory_layer_kernel),
+        w_(std::move(weights)),
         scale_(scale),
         probability_(kName, mode, sigmoid_noise, std::move(noise)) {}
 
-  Index num_units() const { return memory_.units; }
-  Index batch_size() const { return memory_.batch; }
-  /// Tm, the width of alignments and of the attention state.
-  Index alignments_size() const { return memory_.time; }
-  /// Dm, the width of the context vector.
-  Index memory_depth() const { return memory_.depth; }
   /// The depth a query must have: num_units (Luong has no query layer).
   Index query_depth() const { return memory_.units; }
   bool scale() const { return scale_; }
   MonotonicMode mode() const { return probability_.mode(); }
   T sigmoid_noise() const { return probability_.sigmoid_noise(); }
-  /// Per-row valid memory length (Tm for every row when no lengths were given).
-  const std::vector<Index>& memory_sequence_length() const { return memory_.lengths; }
-  /// Masked memory [B, Tm, Dm]: the context is alignments · values.
-  const Tensor3<T>& values() const { return memory_.values; }
-  /// Projected masked memory [B, Tm, U].
-  const Tensor3<T>& keys() const { return memory_.keys; }
   const LuongMonotonicAttentionWeights<T>& weights() const { return w_; }
 
   /// One-hot at position 0, [batch, Tm]: TF's initial_alignments and initial_state.
@@ -334,19 +306,14 @@ class LuongMonotonicAttention {
   /// TensorFlow's `mechanism(query, state)`: query [B, num_units], state (the previous
   /// alignments) [B, Tm] -> alignments [B, Tm]. Allocates; the wrapper calls `align` instead.
   Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
-    detail::check_luong_query(kName, query, batch_size(), num_units());
-    detail::check_shape(state, {batch_size(), alignments_size()},
-                        std::string(kName) + ": state");
-    Tensor2<T> alignments(batch_size(), alignments_size());
-    Workspace ws = make_workspace();
-    align(detail::as_matrix(query), detail::as_matrix(state), detail::as_matrix(alignments), ws);
-    return alignments;
+    detail::check_luong_query(kName, query, this->batch_size(), this->num_units());
+    return detail::call_mechanism(*this, query, state, kName);
   }
 
  private:
   static constexpr const char* kName = "LuongMonotonicAttention";
   LuongMonotonicAttentionWeights<T> w_;
-  detail::AttentionMemory<T> memory_;
+  using detail::AttentionMechanismBase<T>::memory_;
   bool scale_;
   detail::MonotonicProbability<T> probability_;
 };
