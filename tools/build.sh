@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (root) to a result:
 #   bash tools/build.sh example   installs what is missing, builds and runs the tutorial encoder
-#   bash tools/build.sh test      installs what is missing, builds everything, runs the test suite
+#   bash tools/build.sh test      installs what is missing, builds everything, runs the test suite,
+#                                 then runs the test programs again under every GEMM backend and
+#                                 two threads (OpenBLAS, oneDNN, Eigen with OpenMP)
 # Packages come from Debian only (idempotent: apt-get runs only when something is missing).
 # BUILD_DIR overrides the build directory (default: build/ in the checkout).
 set -euo pipefail
@@ -9,7 +11,8 @@ mode=${1:-test}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
-packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev)
+packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
+          libopenblas-dev libdnnl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,6 +35,15 @@ case "$mode" in
   test)
     cmake --build "$build" -j"$jobs"
     ctest --test-dir "$build" --output-on-failure -j"$jobs"
+    # The golden suite must hold whatever the backend and thread count (BENCHMARKS.md).
+    for config in OpenBLAS:OFF oneDNN:OFF Eigen:ON; do
+      gemm=${config%:*} openmp=${config#*:}
+      dir="$build-gemm-$gemm-openmp-$openmp"
+      cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_GEMM="$gemm" \
+        -DSEQ2SEQ_OPENMP="$openmp" -DSEQ2SEQ_BUILD_EXAMPLES=OFF -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
+      cmake --build "$dir" -j"$jobs"
+      SEQ2SEQ_NUM_THREADS=2 ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E '^consumer_'
+    done
     ;;
   *)
     echo "usage: bash tools/build.sh example|test" >&2

@@ -3,6 +3,8 @@
 
 #include <seq2seq/version.hpp>
 #include <seq2seq/core/error.hpp>
+#include <seq2seq/core/gemm.hpp>
+#include <seq2seq/core/threads.hpp>
 #include <seq2seq/core/tensor.hpp>
 #include <seq2seq/cells/basic_rnn_cell.hpp>
 #include <seq2seq/cells/gru_cell.hpp>

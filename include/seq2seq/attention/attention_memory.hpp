@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <seq2seq/attention/probability_fn.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq::detail {
@@ -48,9 +49,9 @@ struct AttentionMemory {
       }
     }
     keys = Tensor3<T>(batch, time, units);
-    Eigen::Map<RowMatrix<T>>(keys.data(), batch * time, units).noalias() =
-        Eigen::Map<const RowMatrix<T>>(values.data(), batch * time, depth) *
-        as_matrix(memory_layer_kernel);
+    gemm<T>(Eigen::Map<const RowMatrix<T>>(values.data(), batch * time, depth),
+            as_matrix(memory_layer_kernel),
+            Eigen::Map<RowMatrix<T>>(keys.data(), batch * time, units));
   }
 
   /// The first `rows` keys of batch row `b`, [rows, U].
@@ -84,15 +85,13 @@ struct AttentionMemory {
 template <class T>
 struct AttentionWorkspace {
   RowMatrix<T> processed_query;  // [B, U]   query · query_layer/kernel (additive scores only)
-  RowMatrix<T> hidden;           // [Tm, U]  tanh(keys + query (+ b)) of one row (additive only)
   RowVector<T> sort;             // [Tm]     sparsemax's sort buffer
 };
 
 /// A workspace for `memory`; `additive` sizes the Bahdanau buffers (empty otherwise).
 template <class T>
 AttentionWorkspace<T> make_attention_workspace(const AttentionMemory<T>& m, bool additive) {
-  return {RowMatrix<T>(additive ? m.batch : 0, additive ? m.units : 0),
-          RowMatrix<T>(additive ? m.time : 0, additive ? m.units : 0), RowVector<T>(m.time)};
+  return {RowMatrix<T>(additive ? m.batch : 0, additive ? m.units : 0), RowVector<T>(m.time)};
 }
 
 /// What every mechanism exposes about its memory (the AttentionWrapper reads these members).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <seq2seq/core/cell_call.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -283,10 +284,10 @@ void compute_attention(const Mechanism& mech, const RowMatrix<T>& cell_output,
   const Index tm = mech.alignments_size(), dm = mech.memory_depth();
   auto al = as_matrix(alignments);
   mech.align(cell_output, as_matrix(attention_state), al, ws);
-  for (Index b = 0; b < batch; ++b) {
+  parallel_for(batch, 2.0 * double(tm * dm), [&](Index b) {
     const Eigen::Map<const RowMatrix<T>> values(mech.values().data() + b * tm * dm, tm, dm);
     context.row(b).noalias() = al.row(b) * values;
-  }
+  });
   if (layer && layer->fn) {
     layer_input.leftCols(h) = cell_output;
     layer_input.rightCols(dm) = context;
@@ -294,8 +295,8 @@ void compute_attention(const Mechanism& mech, const RowMatrix<T>& cell_output,
   } else if (kernel && kernel->size() != 0) {
     // [cell_output ; context] · K as two products over the kernel's row blocks.
     const auto k = as_matrix(*kernel);
-    attention.noalias() = cell_output * k.topRows(h);
-    attention.noalias() += context * k.bottomRows(dm);
+    gemm<T>(cell_output, k.topRows(h), attention);
+    gemm<T>(context, k.bottomRows(dm), attention, true);
   } else {
     attention = context;
   }
@@ -446,11 +447,57 @@ class AttentionWrapper {
             mech_.make_workspace(),                  RowMatrix<T>(batch, layer_cols)};
   }
 
+  /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when
+  /// the cell has none or a cell_input_fn builds the cell input (then dynamic_rnn calls step).
+  Index input_projection_size() const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      if (!config_.cell_input_fn.fn) return cell_.input_projection_size();
+    }
+    return 0;
+  }
+
+  /// `projected` [N, input_projection_size()] (+)= input [N, input_size] · the cell kernel's
+  /// input rows: the inputs' share of the cell input [input ; attention].
+  void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
+                     bool accumulate = false) const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      cell_.project_input(input, projected, first_row, accumulate);
+    } else {
+      detail::fail("AttentionWrapper::project_input: the cell has no input projection");
+    }
+  }
+
+  /// `step` from the inputs' projection `projected` [B, input_projection_size()] (overwritten):
+  /// adds the attention's share, then runs the cell and the attention.
+  void step_projected(MatrixRef<T> projected, state_type& s, MatrixRef<T> output,
+                      Workspace& ws) const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      cell_.project_input(detail::as_matrix(s.attention), projected, input_size_, true);
+      cell_.step_projected(projected, s.cell_state, ws.cell_output, ws.cell);
+      attend(s, output, ws);
+    } else {
+      detail::fail("AttentionWrapper::step_projected: the cell has no input projection");
+    }
+  }
+
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place, `output`
   /// [B, output_size]. Shapes are the caller's contract (checked once by dynamic_rnn).
   void step(ConstMatrixRef<T> input, state_type& s, MatrixRef<T> output, Workspace& ws) const {
     detail::cell_input(config_.cell_input_fn, input, s.attention, ws.cell_input);
     cell_.step(ws.cell_input, s.cell_state, ws.cell_output, ws.cell);
+    attend(s, output, ws);
+  }
+
+  /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
+  /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
+  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
+                                               const state_type& state) const {
+    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
+  }
+
+ private:
+  // The rest of a step once the cell has run: attention, history, time, output.
+  void attend(state_type& s, MatrixRef<T> output, Workspace& ws) const {
     auto attention = detail::as_matrix(s.attention);
     detail::compute_attention(mech_, ws.cell_output, s.alignments, s.attention_state,
                               &config_.attention_layer_kernel, &config_.attention_layer,
@@ -464,14 +511,6 @@ class AttentionWrapper {
     }
   }
 
-  /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
-  /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
-  }
-
- private:
   void check_batch(Index batch, const std::string& what) const {
     if (batch != mech_.batch_size()) {
       detail::fail(what, " ", batch, " does not match the memory batch ", mech_.batch_size(),
@@ -679,11 +718,57 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
     return ws;
   }
 
+  /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when
+  /// the cell has none or a cell_input_fn builds the cell input (then dynamic_rnn calls step).
+  Index input_projection_size() const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      if (!config_.cell_input_fn.fn) return cell_.input_projection_size();
+    }
+    return 0;
+  }
+
+  /// `projected` [N, input_projection_size()] (+)= input [N, input_size] · the cell kernel's
+  /// input rows: the inputs' share of the cell input [input ; attention].
+  void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
+                     bool accumulate = false) const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      cell_.project_input(input, projected, first_row, accumulate);
+    } else {
+      detail::fail("AttentionWrapper::project_input: the cell has no input projection");
+    }
+  }
+
+  /// `step` from the inputs' projection `projected` [B, input_projection_size()] (overwritten):
+  /// adds the attention's share, then runs the cell and the attention.
+  void step_projected(MatrixRef<T> projected, state_type& s, MatrixRef<T> output,
+                      Workspace& ws) const {
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      cell_.project_input(detail::as_matrix(s.attention), projected, input_size_, true);
+      cell_.step_projected(projected, s.cell_state, ws.cell_output, ws.cell);
+      attend(s, output, ws);
+    } else {
+      detail::fail("AttentionWrapper::step_projected: the cell has no input projection");
+    }
+  }
+
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place, `output`
   /// [B, output_size]. Shapes are the caller's contract (checked once by dynamic_rnn).
   void step(ConstMatrixRef<T> input, state_type& s, MatrixRef<T> output, Workspace& ws) const {
     detail::cell_input(config_.cell_input_fn, input, s.attention, ws.cell_input);
     cell_.step(ws.cell_input, s.cell_state, ws.cell_output, ws.cell);
+    attend(s, output, ws);
+  }
+
+  /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
+  /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
+  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
+                                               const state_type& state) const {
+    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
+  }
+
+ private:
+  // The rest of a step once the cell has run: every attention, histories, time, output.
+  void attend(state_type& s, MatrixRef<T> output, Workspace& ws) const {
     auto attention = detail::as_matrix(s.attention);
     for_each_mechanism([&](auto index, const auto& mech) {
       constexpr std::size_t i = decltype(index)::value;
@@ -703,14 +788,6 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
     }
   }
 
-  /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
-  /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
-  }
-
- private:
   // Calls f(std::integral_constant<size_t, i>, mechanism i) for every mechanism, in order.
   template <class F>
   void for_each_mechanism(F&& f) const {

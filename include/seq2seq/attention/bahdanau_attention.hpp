@@ -10,6 +10,7 @@
 #include <seq2seq/attention/attention_memory.hpp>
 #include <seq2seq/attention/probability_fn.hpp>
 #include <seq2seq/core/activations.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -53,15 +54,23 @@ class BahdanauScore {
   void operator()(const AttentionMemory<T>& m, const BahdanauAttentionWeights<T>& w,
                   ConstMatrixRef<T> query, MatrixRef<T> scores,
                   AttentionWorkspace<T>& ws) const {
-    ws.processed_query.noalias() = query * as_matrix(w.query_layer_kernel);
-    for (Index b = 0; b < m.batch; ++b) {
-      const Index len = m.lengths[b];
-      auto hidden = ws.hidden.topRows(len);
-      hidden = m.keys_of(b, len).rowwise() + ws.processed_query.row(b);
-      if (normalize_) hidden.rowwise() += as_row(w.attention_b);  // (keys + pq) + b, TF's order
-      hidden.array() = detail::tanh(hidden.array());
-      scores.row(b).head(len).noalias() = v_ * hidden.transpose();
-    }
+    gemm<T>(query, as_matrix(w.query_layer_kernel), ws.processed_query);
+    const auto v = v_.array();
+    // Rows are independent: across threads when the build has OpenMP (~30 flops per element,
+    // tanh included).
+    parallel_for(m.batch, 30.0 * double(m.time * m.units), [&](Index b) {
+      // One fused pass per memory position (no [Tm, U] buffer): add, tanh, dot with v.
+      const auto keys = m.keys_of(b, m.lengths[b]);
+      const auto pq = ws.processed_query.row(b).array();
+      for (Index t = 0; t < keys.rows(); ++t) {
+        if (normalize_) {  // (keys + pq) + b, TF's order
+          scores(b, t) =
+              (v * detail::tanh(keys.row(t).array() + pq + as_row(w.attention_b).array())).sum();
+        } else {
+          scores(b, t) = (v * detail::tanh(keys.row(t).array() + pq)).sum();
+        }
+      }
+    });
   }
 
  private:

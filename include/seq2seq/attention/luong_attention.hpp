@@ -9,6 +9,7 @@
 #include <seq2seq/attention/attention_memory.hpp>
 #include <seq2seq/attention/probability_fn.hpp>
 #include <seq2seq/core/tensor.hpp>
+#include <seq2seq/core/threads.hpp>
 
 namespace seq2seq {
 
@@ -28,12 +29,12 @@ namespace detail {
 template <class T>
 void luong_scores(const AttentionMemory<T>& m, bool scale, T g, ConstMatrixRef<T> query,
                   MatrixRef<T> scores) {
-  for (Index b = 0; b < m.batch; ++b) {
+  parallel_for(m.batch, 2.0 * double(m.time * m.units), [&](Index b) {
     const Index len = m.lengths[b];
     auto row = scores.row(b).head(len);
     row.noalias() = query.row(b) * m.keys_of(b, len).transpose();
     if (scale) row *= g;
-  }
+  });
 }
 
 /// Throws unless `query` is [B, U]; the message says why the depth must be num_units.

@@ -6,6 +6,7 @@
 
 #include <seq2seq/core/activations.hpp>
 #include <seq2seq/core/cell_call.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -65,19 +66,37 @@ class BasicRNNCell {
 
   Workspace make_workspace(Index /*batch*/) const { return {}; }
 
+  /// Width of the input projection: H.
+  Index input_projection_size() const { return units_; }
+
+  /// The part of a step that depends only on the input, for many steps at once (dynamic_rnn
+  /// hoists it out of the time loop): `projected` [N, H] = input [N, cols] · kernel rows
+  /// first_row .. first_row + cols; added to `projected` when `accumulate`.
+  void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
+                     bool accumulate = false) const {
+    detail::gemm<T>(input, detail::as_matrix(w_.kernel).middleRows(first_row, input.cols()),
+                    projected, accumulate);
+  }
+
+  /// One step from its input projection `projected` [B, H] (overwritten; may be `output`
+  /// itself), `state` [B, H] updated in place, `output` [B, H] (must not alias `state`).
+  void step_projected(MatrixRef<T> projected, state_type& state, MatrixRef<T> output,
+                      Workspace& /*ws*/) const {
+    auto h = detail::as_matrix(state);
+    // [x, h] · W as x · W[:I] + h · W[I:]; TF adds the bias after the matmul (bias_add).
+    detail::gemm<T>(h, detail::as_matrix(w_.kernel).bottomRows(units_), projected, true);
+    projected.rowwise() += detail::as_row(w_.bias);
+    output.array() = detail::tanh(projected.array());
+    h = output;
+  }
+
   /// One step for the whole batch: `input` [B, input_size], `state` [B, H] updated in place,
   /// `output` [B, H] (must not alias `state`). Shapes are the caller's contract (checked once by
   /// dynamic_rnn / operator()).
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output,
-            Workspace& /*ws*/) const {
-    auto h = detail::as_matrix(state);
-    const auto w = detail::as_matrix(w_.kernel);
-    // [x, h] · W as x · W[:I] + h · W[I:]; TF adds the bias after the matmul (bias_add).
-    output.noalias() = input * w.topRows(input_size_);
-    output.noalias() += h * w.bottomRows(units_);
-    output.rowwise() += detail::as_row(w_.bias);
-    output.array() = detail::tanh(output.array());
-    h = output;
+            Workspace& ws) const {
+    project_input(input, output);
+    step_projected(output, state, output, ws);
   }
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new

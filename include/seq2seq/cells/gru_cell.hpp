@@ -6,6 +6,7 @@
 
 #include <seq2seq/core/activations.hpp>
 #include <seq2seq/core/cell_call.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -38,9 +39,8 @@ class GRUCell {
 
   /// Scratch buffers for one call of `step` at a fixed batch size; sized once, reused each step.
   struct Workspace {
-    RowMatrix<T> gates;      // [B, 2H]
+    RowMatrix<T> projected;  // [B, 3H]  the input projection, then gates (r, u) and candidate
     RowMatrix<T> reset_h;    // [B, H]   r ⊙ h, or h · Wc[I:] + b when reset_after
-    RowMatrix<T> candidate;  // [B, H]
   };
 
   /// Throws seq2seq::Error if a weight does not have the shape above.
@@ -82,38 +82,61 @@ class GRUCell {
   }
 
   Workspace make_workspace(Index batch) const {
-    return {RowMatrix<T>(batch, 2 * units_), RowMatrix<T>(batch, units_),
-            RowMatrix<T>(batch, units_)};
+    return {RowMatrix<T>(batch, 3 * units_), RowMatrix<T>(batch, units_)};
+  }
+
+  /// Width of the input projection: 3H (the gates' 2H columns, then the candidate's H).
+  Index input_projection_size() const { return 3 * units_; }
+
+  /// The part of a step that depends only on the input, for many steps at once (dynamic_rnn
+  /// hoists it out of the time loop): `projected` [N, 3H] = input [N, cols] · the kernels' input
+  /// rows first_row .. first_row + cols, [gates | candidate]; added to `projected` when
+  /// `accumulate` (AttentionWrapper adds the attention's rows this way).
+  void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
+                     bool accumulate = false) const {
+    const Index rows = input.cols(), H = units_;
+    detail::gemm<T>(input, detail::as_matrix(w_.gates_kernel).middleRows(first_row, rows),
+                    projected.leftCols(2 * H), accumulate);
+    detail::gemm<T>(input, detail::as_matrix(w_.candidate_kernel).middleRows(first_row, rows),
+                    projected.rightCols(H), accumulate);
+  }
+
+  /// One step for the whole batch from its input projection `projected` [B, 3H] (used as
+  /// scratch: overwritten), `state` [B, H] updated in place, `output` [B, H].
+  void step_projected(MatrixRef<T> projected, state_type& state, MatrixRef<T> output,
+                      Workspace& ws) const {
+    const Index H = units_;
+    auto h = detail::as_matrix(state);
+    const auto wg = detail::as_matrix(w_.gates_kernel);
+    const auto wc = detail::as_matrix(w_.candidate_kernel);
+    auto gates = projected.leftCols(2 * H);
+    auto candidate = projected.rightCols(H);
+    // [x, h] · W as x · W[:I] + h · W[I:]: no concatenation in memory.
+    detail::gemm<T>(h, wg.bottomRows(H), gates, true);
+    gates.rowwise() += detail::as_row(w_.gates_bias);
+    gates.array() = detail::sigmoid(gates.array());
+    const auto r = gates.leftCols(H).array();
+    const auto u = gates.rightCols(H).array();
+    if (reset_after_) {
+      detail::gemm<T>(h, wc.bottomRows(H), ws.reset_h);
+      ws.reset_h.rowwise() += detail::as_row(w_.candidate_recurrent_bias);
+      candidate.rowwise() += detail::as_row(w_.candidate_bias);
+      candidate.array() += r * ws.reset_h.array();
+    } else {
+      ws.reset_h.array() = r * h.array();
+      detail::gemm<T>(ws.reset_h, wc.bottomRows(H), candidate, true);
+      candidate.rowwise() += detail::as_row(w_.candidate_bias);
+    }
+    // TF's form u⊙h + (1−u)⊙c, not c + u⊙(h−c): same rounding as the reference.
+    h.array() = u * h.array() + (T(1) - u) * detail::tanh(candidate.array());
+    output = h;
   }
 
   /// One step for the whole batch: `input` [B, input_size], `state` [B, H] updated in place,
   /// `output` [B, H]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
-    const Index I = input_size_, H = units_;
-    auto h = detail::as_matrix(state);
-    const auto wg = detail::as_matrix(w_.gates_kernel);
-    const auto wc = detail::as_matrix(w_.candidate_kernel);
-    // [x, h] · W as x · W[:I] + h · W[I:]: no concatenation in memory.
-    ws.gates.noalias() = input * wg.topRows(I);
-    ws.gates.noalias() += h * wg.bottomRows(H);
-    ws.gates.rowwise() += detail::as_row(w_.gates_bias);
-    ws.gates.array() = detail::sigmoid(ws.gates.array());
-    const auto r = ws.gates.leftCols(H).array();
-    const auto u = ws.gates.rightCols(H).array();
-    ws.candidate.noalias() = input * wc.topRows(I);
-    if (reset_after_) {
-      ws.reset_h.noalias() = h * wc.bottomRows(H);
-      ws.reset_h.rowwise() += detail::as_row(w_.candidate_recurrent_bias);
-      ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
-      ws.candidate.array() += r * ws.reset_h.array();
-    } else {
-      ws.reset_h.array() = r * h.array();
-      ws.candidate.noalias() += ws.reset_h * wc.bottomRows(H);
-      ws.candidate.rowwise() += detail::as_row(w_.candidate_bias);
-    }
-    // TF's form u⊙h + (1−u)⊙c, not c + u⊙(h−c): same rounding as the reference.
-    h.array() = u * h.array() + (T(1) - u) * detail::tanh(ws.candidate.array());
-    output = h;
+    project_input(input, ws.projected);
+    step_projected(ws.projected, state, output, ws);
   }
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new

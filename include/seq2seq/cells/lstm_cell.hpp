@@ -8,6 +8,7 @@
 
 #include <seq2seq/core/activations.hpp>
 #include <seq2seq/core/cell_call.hpp>
+#include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -69,7 +70,7 @@ class LSTMCell {
 
   /// Scratch for one call of `step` at a fixed batch size.
   struct Workspace {
-    RowMatrix<T> gates;        // [B, 4H]
+    RowMatrix<T> projected;    // [B, 4H] the input projection, then the gates i, j, f, o
     RowMatrix<T> unprojected;  // [B, H] h before the projection ([B, 0] without num_proj)
   };
 
@@ -154,20 +155,38 @@ class LSTMCell {
     return {RowMatrix<T>(batch, 4 * units_), RowMatrix<T>(batch, opt_.num_proj ? units_ : 0)};
   }
 
+  /// Width of the input projection: 4H (gates i, j, f, o).
+  Index input_projection_size() const { return 4 * units_; }
+
+  /// The part of a step that depends only on the input, for many steps at once (dynamic_rnn
+  /// hoists it out of the time loop): `projected` [N, 4H] = input [N, cols] · kernel rows
+  /// first_row .. first_row + cols; added to `projected` when `accumulate`.
+  void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
+                     bool accumulate = false) const {
+    detail::gemm<T>(input, detail::as_matrix(w_.kernel).middleRows(first_row, input.cols()),
+                    projected, accumulate);
+  }
+
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place,
   /// `output` [B, P]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
-    const Index I = input_size_, H = units_, P = proj_;
+    project_input(input, ws.projected);
+    step_projected(ws.projected, state, output, ws);
+  }
+
+  /// One step from its input projection `projected` [B, 4H] (used as scratch: overwritten),
+  /// `state` updated in place, `output` [B, P].
+  void step_projected(MatrixRef<T> gates, state_type& state, MatrixRef<T> output,
+                      Workspace& ws) const {
+    const Index H = units_, P = proj_;
     auto c = detail::as_matrix(state.c);
     auto h = detail::as_matrix(state.h);
-    const auto w = detail::as_matrix(w_.kernel);
-    ws.gates.noalias() = input * w.topRows(I);
-    ws.gates.noalias() += h * w.bottomRows(P);
-    ws.gates.rowwise() += detail::as_row(w_.bias);
-    auto i = ws.gates.middleCols(0, H).array();
-    const auto j = ws.gates.middleCols(H, H).array();
-    auto f = ws.gates.middleCols(2 * H, H).array();
-    auto o = ws.gates.middleCols(3 * H, H).array();
+    detail::gemm<T>(h, detail::as_matrix(w_.kernel).bottomRows(P), gates, true);
+    gates.rowwise() += detail::as_row(w_.bias);
+    auto i = gates.middleCols(0, H).array();
+    const auto j = gates.middleCols(H, H).array();
+    auto f = gates.middleCols(2 * H, H).array();
+    auto o = gates.middleCols(3 * H, H).array();
     if (opt_.use_peepholes) {
       // TF's (f + forget_bias) + w_f_diag ⊙ c_prev and i + w_i_diag ⊙ c_prev, same rounding,
       // added in place before c is overwritten.
@@ -183,7 +202,7 @@ class LSTMCell {
     if (opt_.use_peepholes) o += c.array().rowwise() * detail::as_row(w_.w_o_diag).array();
     if (opt_.num_proj) {
       ws.unprojected.array() = detail::sigmoid(o) * detail::tanh(c.array());
-      h.noalias() = ws.unprojected * detail::as_matrix(w_.projection_kernel);
+      detail::gemm<T>(ws.unprojected, detail::as_matrix(w_.projection_kernel), h);
       if (opt_.proj_clip) clip(h, *opt_.proj_clip);
     } else {
       h.array() = detail::sigmoid(o) * detail::tanh(c.array());

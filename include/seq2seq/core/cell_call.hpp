@@ -1,12 +1,24 @@
-// TensorFlow's one-step `cell(inputs, state)` for any cell of the library.
+// TensorFlow's one-step `cell(inputs, state)` for any cell of the library, and what the cell
+// concept may optionally provide.
 #pragma once
 
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq::detail {
+
+// Cells that can project their inputs for many steps at once (input_projection_size,
+// project_input, step_projected): dynamic_rnn then runs that GEMM once, outside the time loop.
+template <class Cell, class = void>
+struct has_input_projection : std::false_type {};
+template <class Cell>
+struct has_input_projection<
+    Cell, std::void_t<decltype(std::declval<const Cell&>().input_projection_size())>>
+    : std::true_type {};
+
 
 /// One step of `cell` from `inputs` [B, cell.input_size()] and `state`: checks both shapes
 /// (errors name `name`), then returns (output [B, cell.output_size()], new state). Allocates its

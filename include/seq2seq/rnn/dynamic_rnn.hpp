@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <seq2seq/core/cell_call.hpp>
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
@@ -40,7 +41,10 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
 ///  - `initial_state`: the cell's zero_state(B) when not given.
 /// A cell provides Scalar, state_type, input_size(), output_size(), zero_state(B),
 /// check_state(s, B, where), copy_state_row(from, to, b), make_workspace(B) and
-/// step(input, state&, output, workspace); optionally reserve_steps(state&, n).
+/// step(input, state&, output, workspace); optionally reserve_steps(state&, n), and
+/// input_projection_size() (0: not available), project_input(inputs, projected) and
+/// step_projected(projected, state&, output, workspace), which hoist the input GEMM out of the
+/// loop: one [B*T, depth] x [depth, G] product, B*T*G values of workspace for the call.
 /// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step.
 template <class Cell>
 DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
@@ -103,6 +107,18 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
   const Index out_stride = time_major ? out_depth : max_time * out_depth;
   auto workspace = cell.make_workspace(batch);
   using Stride = Eigen::OuterStride<>;
+  // Hoisted input projection, laid out like the inputs: row b*T + t (or t*B + b time-major).
+  RowMatrix<T> projected;
+  Index proj_depth = 0;
+  if constexpr (detail::has_input_projection<Cell>::value) {
+    proj_depth = cell.input_projection_size();
+    if (proj_depth > 0) {
+      projected.resize(batch * max_time, proj_depth);
+      cell.project_input(
+          Eigen::Map<const RowMatrix<T>>(inputs.data(), batch * max_time, depth), projected);
+    }
+  }
+  const Index proj_stride = time_major ? proj_depth : max_time * proj_depth;
   for (Index t = 0; t < steps; ++t) {
     if (masked) {
       for (Index b = 0; b < batch; ++b) {
@@ -115,7 +131,17 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
                                                 Stride(in_stride));
     Eigen::Map<RowMatrix<T>, 0, Stride> out(result.outputs.data() + out_offset, batch, out_depth,
                                             Stride(out_stride));
-    cell.step(x, state, out, workspace);
+    bool stepped = false;
+    if constexpr (detail::has_input_projection<Cell>::value) {
+      if (proj_depth > 0) {
+        const Index p_offset = time_major ? t * batch * proj_depth : t * proj_depth;
+        Eigen::Map<RowMatrix<T>, 0, Stride> p(projected.data() + p_offset, batch, proj_depth,
+                                              Stride(proj_stride));
+        cell.step_projected(p, state, out, workspace);
+        stepped = true;
+      }
+    }
+    if (!stepped) cell.step(x, state, out, workspace);
     if (masked) {
       for (Index b = 0; b < batch; ++b) {
         if (sequence_length[b] <= t) {

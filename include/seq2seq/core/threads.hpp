@@ -1,0 +1,81 @@
+// The library's opt-in thread count, and the one parallel loop it uses.
+//
+// Threads come from two places: the GEMM backend's own threads (OpenBLAS's, oneDNN's OpenMP,
+// or Eigen's GEMM when built with OpenMP) and, when the build has OpenMP (CMake option
+// SEQ2SEQ_OPENMP), loops over batch rows (attention scores, softmax, context). Results do not
+// depend on the thread count beyond the GEMM's summation order: each row is computed alone.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <seq2seq/core/error.hpp>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#elif defined(SEQ2SEQ_GEMM_ONEDNN)
+// Debian's oneDNN runs on GNU OpenMP (CMake links libgomp): its thread count is OpenMP's.
+extern "C" void omp_set_num_threads(int num_threads);
+#endif
+#if defined(SEQ2SEQ_GEMM_OPENBLAS)
+extern "C" void openblas_set_num_threads(int num_threads);
+#endif
+
+namespace seq2seq {
+namespace detail {
+
+// Hands the thread count to every runtime that may run our work. OpenMP's setting applies to
+// the calling thread (and the threads it starts).
+inline void apply_num_threads(int n) {
+#if defined(SEQ2SEQ_GEMM_OPENBLAS)
+  openblas_set_num_threads(n);
+#endif
+#if defined(_OPENMP) || defined(SEQ2SEQ_GEMM_ONEDNN)
+  omp_set_num_threads(n);
+#endif
+  Eigen::setNbThreads(n);
+}
+
+// The setting. Threads are opt-in: the first use pins the runtimes to 1 thread (OpenBLAS and
+// OpenMP would otherwise take every core) unless set_num_threads ran first.
+inline int& num_threads_setting() {
+  static int n = (apply_num_threads(1), 1);
+  return n;
+}
+
+}  // namespace detail
+
+/// Threads the library may use (default 1). Process-wide, like a BLAS's own setting: call it
+/// once at start-up, not while other threads run the library. Without OpenMP in the build
+/// (SEQ2SEQ_OPENMP) only the OpenBLAS and oneDNN backends' GEMMs use them. Throws
+/// seq2seq::Error unless n >= 1.
+inline void set_num_threads(int n) {
+  if (n < 1) detail::fail("set_num_threads: n=", n, " must be >= 1");
+  detail::num_threads_setting() = n;
+  detail::apply_num_threads(n);
+}
+
+/// The thread count set by set_num_threads (1 until then).
+inline int num_threads() { return detail::num_threads_setting(); }
+
+namespace detail {
+
+/// Runs f(i) for i in [0, n), across num_threads() OpenMP threads when the build has OpenMP and
+/// n * cost (rough flops per i) is worth a parallel region; in order on one thread otherwise.
+/// Each f(i) must touch only its own outputs.
+template <class F>
+void parallel_for(Index n, double cost, F&& f) {
+#if defined(_OPENMP)
+  const int threads = num_threads();
+  if (threads > 1 && n > 1 && double(n) * cost >= 20000.0) {
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (Index i = 0; i < n; ++i) f(i);
+    return;
+  }
+#else
+  (void)cost;
+#endif
+  for (Index i = 0; i < n; ++i) f(i);
+}
+
+}  // namespace detail
+}  // namespace seq2seq
