@@ -1,0 +1,57 @@
+// The cells, float32, at the four scales of bench_common.hpp:
+//   BM_<Cell>_step/<scale>         one cell.step(x [B, I], state, output, workspace) on a
+//                                  prebuilt workspace (the state evolves from step to step)
+//   BM_<Cell>_dynamic_rnn/<scale>  one full dynamic_rnn(cell, inputs [B, T, I], sequence_length)
+// for <Cell> = GRU (TF 1.x: reset gate before the candidate matmul), GRUResetAfter (Keras
+// reset_after=True / PyTorch form), LSTM (no peepholes, clipping or projection), BasicRNN.
+// FLOP formulas, weights and allocation counters: bench_common.hpp.
+#include "bench_common.hpp"
+
+namespace {
+
+using bench::Index;
+using bench::Kind;
+using bench::RowMatrix;
+using bench::Scale;
+using bench::T;
+
+/// One step of `cell` on an input [B, I] with a prebuilt workspace.
+template <class Cell>
+void time_cell_step(benchmark::State& state, const Cell& cell, const Scale& s,
+                    double flops_per_step) {
+  const RowMatrix<T> x = bench::wave_matrix(s.B, cell.input_size(), 0.0, 1.0);
+  auto cell_state = cell.zero_state(s.B);
+  RowMatrix<T> output(s.B, cell.output_size());
+  auto workspace = cell.make_workspace(s.B);
+  bench::time_step(
+      state, [&] { cell.step(x, cell_state, output, workspace); }, output, flops_per_step);
+}
+
+template <class MakeCell, class StepFlops>
+void register_cell(const std::string& name, MakeCell make_cell, StepFlops step_flops) {
+  bench::register_all_scales("BM_" + name + "_step", Kind::step,
+                             [=](benchmark::State& state, const Scale& s) {
+                               const auto cell = make_cell(s.I, s.H);
+                               time_cell_step(state, cell, s, step_flops(s.B, s.I, s.H));
+                             });
+  bench::register_all_scales("BM_" + name + "_dynamic_rnn", Kind::layer,
+                             [=](benchmark::State& state, const Scale& s) {
+                               const auto cell = make_cell(s.I, s.H);
+                               bench::time_dynamic_rnn(state, cell, bench::make_inputs(s), s,
+                                                       step_flops(s.B, s.I, s.H));
+                             });
+}
+
+[[maybe_unused]] const bool registered = [] {
+  register_cell(
+      "GRU", [](Index in, Index h) { return bench::make_gru(in, h, false); },
+      bench::gru_step_flops);
+  register_cell(
+      "GRUResetAfter", [](Index in, Index h) { return bench::make_gru(in, h, true); },
+      bench::gru_step_flops);
+  register_cell("LSTM", bench::make_lstm, bench::lstm_step_flops);
+  register_cell("BasicRNN", bench::make_basic_rnn, bench::basic_rnn_step_flops);
+  return true;
+}();
+
+}  // namespace
