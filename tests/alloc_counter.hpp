@@ -23,4 +23,13 @@ long allocations_during(Fn&& fn) {
   fn();
   return g_allocations.load() - before;
 }
+
+/// Heap allocations made by a second run of `fn`: the first warms up the GEMM's per-thread
+/// packing buffers (seq2seq::detail::ReusedBlocking), which grow once to the largest product
+/// seen and are then reused. An allocation per step still shows in the second run.
+template <class Fn>
+long steady_allocations_during(Fn&& fn) {
+  fn();
+  return allocations_during(fn);
+}
 #endif

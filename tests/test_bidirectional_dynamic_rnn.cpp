@@ -155,7 +155,7 @@ TEST(BidirectionalDynamicRnn, AllocatesPerCallNotPerStep) {
     const Index T = k == 0 ? 3 : 12;
     const auto x = inputs(4, T, 3);
     const std::vector<int64_t> len{T, 1, T - 1, 0};
-    counts[k] = allocations_during([&] { bidirectional_dynamic_rnn(fw, bw, x, len); });
+    counts[k] = steady_allocations_during([&] { bidirectional_dynamic_rnn(fw, bw, x, len); });
   }
   EXPECT_GT(counts[0], 0);
   EXPECT_EQ(counts[0], counts[1]) << "bidirectional_dynamic_rnn allocations grow with steps";
