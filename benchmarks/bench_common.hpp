@@ -45,9 +45,9 @@
 // time even where memory_sequence_length masks positions (the library scores only the valid
 // ones, so at the tutorial scale the count is nominal). A mechanism "step" benchmark times what
 // the wrapper does for the mechanism each step: align + context (TF's _compute_attention without
-// an attention layer). The counter is Counter(flops * 1e-9, kIsIterationInvariantRate): GFLOP
-// per second of the benchmark's CPU time (Google Benchmark's default for rates; each benchmark is
-// single-threaded, so that is its time on a core, robust to another process sharing the machine).
+// an attention layer). The counter is Counter(flops * 1e-9, kIsIterationInvariantRate) and every
+// benchmark uses real time (UseRealTime), so it is GFLOP per wall-clock second, whatever the
+// thread count (SEQ2SEQ_NUM_THREADS).
 //
 // ALLOCATION COUNTERS
 // alloc_count.cpp replaces the global operator new / delete (every C++17 overload: plain, array,
@@ -78,6 +78,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <utility>
@@ -306,12 +307,22 @@ inline void register_at(const std::string& component, const Scale& s, Kind kind,
       [fn = std::move(fn), s](benchmark::State& state) { fn(state, s); });
   const Timing& timing = kind == Kind::step ? s.step : s.layer;
   b->Unit(timing.unit);
+  b->UseRealTime();  // wall time: with threads, the main thread's CPU time would undercount
   if (timing.iterations > 0) {
     b->Iterations(timing.iterations);
   } else {
     b->MinTime(timing.min_time);
   }
 }
+
+/// SEQ2SEQ_NUM_THREADS=n runs every benchmark with seq2seq::set_num_threads(n) (default 1);
+/// the GEMM backend and the thread count are printed with the machine context.
+inline const bool threads_configured = [] {
+  if (const char* n = std::getenv("SEQ2SEQ_NUM_THREADS")) seq2seq::set_num_threads(std::atoi(n));
+  benchmark::AddCustomContext("seq2seq_gemm_backend", seq2seq::gemm_backend());
+  benchmark::AddCustomContext("seq2seq_num_threads", std::to_string(seq2seq::num_threads()));
+  return true;
+}();
 
 /// Registers `fn` at every scale.
 inline void register_all_scales(const std::string& component, Kind kind,
