@@ -880,6 +880,7 @@ TEST(AttentionWrapperComplete, MultiCloneChecksStructureAndShapes) {
 
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(AttentionWrapperComplete, AllocatesNothingPerStep) {
+  SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
   // Several mechanisms with user attention layers, a user cell_input_fn and the alignment
   // history: a dynamic_rnn call allocates once, whatever the number of steps.
   const Index B = 6, I = 5, H = 16;

@@ -148,6 +148,7 @@ TEST(BidirectionalDynamicRnn, RejectsBadInputsLengthsAndInitialStates) {
 
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(BidirectionalDynamicRnn, AllocatesPerCallNotPerStep) {
+  SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
   const auto fw = gru(3, 5);
   const auto bw = lstm(3, 4);
   long counts[2];

@@ -237,6 +237,7 @@ TEST(LSTMCell, ClipsKeepNaNAsTensorFlowDoes) {
 
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(LSTMCell, ProjectedPeepholeCellAllocatesNothingPerStep) {
+  SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
   const Index B = 8, I = 16, H = 32, P = 12;
   const auto cell = full_cell(I, H, P);
   long counts[2];

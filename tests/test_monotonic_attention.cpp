@@ -440,6 +440,7 @@ TEST(MonotonicAttention, NamesAreTensorFlows) {
 
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(MonotonicAttention, WrapperStepsAllocateNothing) {
+  SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
   // dynamic_rnn's allocations must not grow with the number of steps, in every mode.
   Parts p;
   for (MonotonicMode mode :

@@ -277,6 +277,7 @@ TEST(MultiRNNCell, RejectsAWrongStateOfOneLayerNamingTheLayer) {
 
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(MultiRNNCell, AllocatesNothingPerStepEvenWithAnAttentionWrapperLayer) {
+  SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
   // A GNMT-style stack: layer 0 is an AttentionWrapper keeping its alignment history, which only
   // stays allocation-free if MultiRNNCell forwards reserve_steps to it.
   const Index B = 4, I = 3, H = 6, Tm = 5, Dm = 4, U = 3;
