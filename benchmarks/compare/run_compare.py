@@ -368,7 +368,7 @@ def main():
     ap.add_argument("--max-wait", type=float, default=600,
                     help="seconds to wait for a quiet machine before timing anyway")
     ap.add_argument("--pause", type=float, default=0.1, help="seconds between timed runs")
-    ap.add_argument("--max-iters", type=int, default=2000)
+    ap.add_argument("--max-iters", type=int, default=1000000)
     ap.add_argument("--tol", type=float, default=1e-4,
                     help="max |a - b| / max(1, |ours|) for agreement")
     ap.add_argument("--quick", action="store_true",
