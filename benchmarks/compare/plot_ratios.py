@@ -24,21 +24,21 @@ def main(src, dst):
     width = 0.2
     for ax, th in zip(axes[:, 0], threads):
         lo, hi = 1.0, 1.0
-        for k, (peer, label, color) in enumerate(PEERS):
-            xs, ys = [], []
-            for i, name in enumerate(names):
-                e = res["cases"][name]["by_threads"].get(str(th), {}).get("peers", {})
-                r = e.get(peer, {}).get("ratio")
-                if r:
-                    xs.append(i + (k - 1.5) * width)
-                    ys.append(r)
-            if xs:
+        labelled = set()
+        for i, name in enumerate(names):
+            e = res["cases"][name]["by_threads"].get(str(th), {}).get("peers", {})
+            present = [(p, label, color) for p, label, color in PEERS
+                       if e.get(p, {}).get("ratio")]
+            for j, (peer, label, color) in enumerate(present):
+                y = e[peer]["ratio"]
+                x = i + (j - (len(present) - 1) / 2) * width
                 # Bars grow from 1 up (ours faster) or down (the peer faster).
-                ax.bar(xs, [y - 1.0 for y in ys], width, bottom=1.0, label=label, color=color)
-                lo, hi = min(lo, *ys), max(hi, *ys)
-                for x, y in zip(xs, ys):
-                    ax.text(x, y, f"{y:.2g}", ha="center", va="bottom" if y >= 1 else "top",
-                            fontsize=6, rotation=90)
+                ax.bar([x], [y - 1.0], width, bottom=1.0, color=color,
+                       label=None if peer in labelled else label)
+                labelled.add(peer)
+                lo, hi = min(lo, y), max(hi, y)
+                ax.text(x, y, f"{y:.2g}", ha="center", va="bottom" if y >= 1 else "top",
+                        fontsize=6, rotation=90)
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_ylim(lo / 2.5, hi * 4)
