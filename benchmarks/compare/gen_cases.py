@@ -1,0 +1,165 @@
+"""Writes one .safetensors file per case: inputs, memory and the weights in our TF 1.x layout plus
+the same weights converted to every peer's layout, so that all peers compute the same function.
+
+    python gen_cases.py OUT_DIR [CASE ...]        (default: every case in cases.py)
+
+NumPy only. Fixed seed per case. Weights ~ N(0, s^2) with s = min(0.1, 1/sqrt(fan_in)), biases
+~ 0.1 N(0, 1), inputs and memory ~ N(0, 1): nothing saturates at any scale.
+
+Tensor names (every array float32):
+  inputs [B, T, I], memory [B, Tm, Dm]                                  (memory: attention only)
+  tf1/gates/kernel [In+H, 2H] (r, u), tf1/gates/bias, tf1/candidate/kernel [In+H, H],
+  tf1/candidate/bias, tf1/candidate_recurrent_bias (gru_ra)              GRU, ours
+  tf1/kernel [In+H, 4H] (i, j, f, o), tf1/bias [4H] (forget bias NOT included)      LSTM, ours
+  tf1/memory_layer/kernel [Dm, U], tf1/query_layer/kernel [H, U], tf1/attention_v [U]
+  keras/kernel [In, G*H], keras/recurrent_kernel [H, G*H], keras/bias   (z, r, h / i, f, c, o)
+  torch/weight_ih [G*H, In], torch/weight_hh [G*H, H], torch/bias_ih, torch/bias_hh
+                                                                        (r, z, n / i, f, g, o)
+  onednn/weights_layer [In, G, H], onednn/weights_iter [H, G, H] (ldigo without l, d),
+  onednn/bias [G (+1 for LBR GRU), H]                                   (u, r, o / i, f, c, o)
+  onnx/W [1, 4H, In], onnx/R [1, 4H, H], onnx/B [1, 8H] (i, o, f, c), onnx/QW [1, H, U],
+  onnx/MW [1, Dm, U], onnx/V [1, U]                                     (AttnLSTM cases)
+In = I for a bare layer, I + Dm inside the wrapper (kernel rows are [input ; attention ; h]).
+"""
+import os
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "export"))
+from safetensors_io import write_safetensors  # noqa: E402
+
+from cases import BY_NAME, CASES  # noqa: E402
+
+GEN_VERSION = "3"
+
+
+def _w(rng, rows, cols):
+    s = min(0.1, 1.0 / np.sqrt(rows))
+    return (s * rng.standard_normal((rows, cols))).astype(np.float32)
+
+
+def _b(rng, n):
+    return (0.1 * rng.standard_normal(n)).astype(np.float32)
+
+
+def _blocks(m, n):
+    """Splits the last axis of m into n equal blocks."""
+    return np.split(m, n, axis=-1)
+
+
+def gru_tensors(c, rng, t):
+    In, H = c.cell_input, c.H
+    gk, gb = _w(rng, In + H, 2 * H), _b(rng, 2 * H)
+    ck, cb = _w(rng, In + H, H), _b(rng, H)
+    t.update({"tf1/gates/kernel": gk, "tf1/gates/bias": gb,
+              "tf1/candidate/kernel": ck, "tf1/candidate/bias": cb})
+    r_k, u_k = _blocks(gk, 2)           # [In+H, H] each
+    br, bu = _blocks(gb, 2)
+    ra = c.cell == "gru_ra"
+    bcr = _b(rng, H) if ra else np.zeros(H, np.float32)
+    if ra:
+        t["tf1/candidate_recurrent_bias"] = bcr
+    x, h = slice(0, In), slice(In, In + H)
+    # Keras: z (= our u), r, h.
+    t["keras/kernel"] = np.concatenate([u_k[x], r_k[x], ck[x]], 1)
+    t["keras/recurrent_kernel"] = np.concatenate([u_k[h], r_k[h], ck[h]], 1)
+    if ra:
+        zeros = np.zeros(H, np.float32)
+        t["keras/bias"] = np.stack([np.concatenate([bu, br, cb]),
+                                    np.concatenate([zeros, zeros, bcr])])
+    else:
+        t["keras/bias"] = np.concatenate([bu, br, cb])
+    # oneDNN: u, r, o; LBR adds the 4th bias b_u' (the recurrent candidate bias).
+    t["onednn/weights_layer"] = np.stack([u_k[x], r_k[x], ck[x]], 1)
+    t["onednn/weights_iter"] = np.stack([u_k[h], r_k[h], ck[h]], 1)
+    t["onednn/bias"] = np.stack([bu, br, cb, bcr] if ra else [bu, br, cb])
+    if ra:
+        # PyTorch: r, z, n; weight [3H, in]; bias_hh holds the recurrent candidate bias.
+        t["torch/weight_ih"] = np.concatenate([r_k[x], u_k[x], ck[x]], 1).T
+        t["torch/weight_hh"] = np.concatenate([r_k[h], u_k[h], ck[h]], 1).T
+        t["torch/bias_ih"] = np.concatenate([br, bu, cb])
+        t["torch/bias_hh"] = np.concatenate([np.zeros(2 * H, np.float32), bcr])
+
+
+def lstm_tensors(c, rng, t):
+    In, H = c.cell_input, c.H
+    k, b = _w(rng, In + H, 4 * H), _b(rng, 4 * H)
+    t.update({"tf1/kernel": k, "tf1/bias": b})
+    i, j, f, o = _blocks(k, 4)
+    bi, bj, bf, bo = _blocks(b, 4)
+    bf = bf + np.float32(c.forget_bias)  # folded for every peer
+    x, h = slice(0, In), slice(In, In + H)
+    t["keras/kernel"] = np.concatenate([i[x], f[x], j[x], o[x]], 1)
+    t["keras/recurrent_kernel"] = np.concatenate([i[h], f[h], j[h], o[h]], 1)
+    t["keras/bias"] = np.concatenate([bi, bf, bj, bo])
+    t["torch/weight_ih"] = t["keras/kernel"].T
+    t["torch/weight_hh"] = t["keras/recurrent_kernel"].T
+    t["torch/bias_ih"] = t["keras/bias"]
+    t["torch/bias_hh"] = np.zeros(4 * H, np.float32)
+    t["onednn/weights_layer"] = np.stack([i[x], f[x], j[x], o[x]], 1)
+    t["onednn/weights_iter"] = np.stack([i[h], f[h], j[h], o[h]], 1)
+    t["onednn/bias"] = np.stack([bi, bf, bj, bo])
+    # ONNX (AttnLSTM): i, o, f, c; W [4H, In] with columns [input ; attention]; B = [Wb, Rb].
+    t["onnx/W"] = np.concatenate([i[x], o[x], f[x], j[x]], 1).T[None]
+    t["onnx/R"] = np.concatenate([i[h], o[h], f[h], j[h]], 1).T[None]
+    t["onnx/B"] = np.concatenate([bi, bo, bf, bj, np.zeros(4 * H, np.float32)])[None]
+
+
+def case_tensors(c):
+    rng = np.random.default_rng(c.seed)
+    t = {"inputs": rng.standard_normal((c.B, c.T, c.I)).astype(np.float32)}
+    if c.kind == "attention":
+        t["memory"] = rng.standard_normal((c.B, c.Tm, c.Dm)).astype(np.float32)
+    (lstm_tensors if c.cell == "lstm" else gru_tensors)(c, rng, t)
+    if c.kind == "attention":
+        t["tf1/memory_layer/kernel"] = _w(rng, c.Dm, c.U)
+        t["tf1/query_layer/kernel"] = _w(rng, c.H, c.U)
+        t["tf1/attention_v"] = (rng.standard_normal(c.U) / np.sqrt(c.U)).astype(np.float32)
+        t["onnx/QW"] = t["tf1/query_layer/kernel"][None]
+        t["onnx/MW"] = t["tf1/memory_layer/kernel"][None]
+        t["onnx/V"] = t["tf1/attention_v"][None]
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in t.items()}
+
+
+def metadata(c):
+    return dict(gen_version=GEN_VERSION, name=c.name, kind=c.kind, cell=c.cell, B=c.B, T=c.T,
+                I=c.I, H=c.H, U=c.U, Tm=c.Tm, Dm=c.Dm, output_attention=int(c.output_attention),
+                forget_bias=c.forget_bias, seed=c.seed)
+
+
+def case_path(out_dir, name):
+    return os.path.join(out_dir, name + ".safetensors")
+
+
+def ensure(out_dir, cases):
+    """Writes the cases whose file is missing or from another generator version."""
+    from safetensors_io import read_safetensors
+    os.makedirs(out_dir, exist_ok=True)
+    paths = {}
+    for c in cases:
+        path = case_path(out_dir, c.name)
+        if os.path.exists(path):
+            try:
+                _, meta = read_safetensors(path)
+                if meta.get("gen_version") == GEN_VERSION and meta.get("seed") == str(c.seed):
+                    paths[c.name] = path
+                    continue
+            except ValueError:
+                pass
+        write_safetensors(path, case_tensors(c), metadata(c))
+        paths[c.name] = path
+    return paths
+
+
+def main(argv):
+    if not argv:
+        sys.exit(__doc__)
+    names = argv[1:] or [c.name for c in CASES]
+    for name, path in ensure(argv[0], [BY_NAME[n] for n in names]).items():
+        print(name, path)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,161 @@
+// ours_peer: this library under the peer protocol of benchmarks/compare/ (peer_protocol.hpp).
+//
+//   rnn:        dynamic_rnn(cell, inputs) over all T, no sequence lengths; the cell is built
+//               once. GRUCell (TF 1.x form, or reset_after=true for case cell "gru_ra") or
+//               LSTMCell(forget_bias from the case, TF's 1.0).
+//   attention:  per call: BahdanauAttention(U, memory, {}, weights) (masks the memory and runs
+//               the keys GEMM, as every peer does per call), AttentionWrapper(cell, mechanism,
+//               {attention_layer_size none, alignment_history off, output_attention per case})
+//               and dynamic_rnn(wrapper, inputs). The timed call therefore also copies the
+//               cell's and the mechanism's weights into the wrapper (the API takes them by value).
+#include <Eigen/Core>
+
+#include <seq2seq/seq2seq.hpp>
+#include <seq2seq/version.hpp>
+
+#include "peer_protocol.hpp"
+
+#ifndef SEQ2SEQ_COMPARE_GEMM
+#define SEQ2SEQ_COMPARE_GEMM ""
+#endif
+#ifndef SEQ2SEQ_COMPARE_FLAGS
+#define SEQ2SEQ_COMPARE_FLAGS ""
+#endif
+
+namespace {
+
+using namespace seq2seq;
+using compare::CaseMeta;
+using compare::make_output;
+using compare::Output;
+using compare::SafetensorsFile;
+
+/// Sets the number of threads the library may use.
+/// TODO: call the library's thread API once it exists (being added separately); until then the
+/// library runs on one thread and this does nothing. The driver also exports OMP_NUM_THREADS,
+/// OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = n to every peer, which a BLAS backend selected
+/// with SEQ2SEQ_GEMM would follow.
+void set_threads(int /*n*/) {}
+
+Tensor1<float> t1(const SafetensorsFile& f, const std::string& name) {
+  return f.tensor<float, 1>(name);
+}
+Tensor2<float> t2(const SafetensorsFile& f, const std::string& name) {
+  return f.tensor<float, 2>(name);
+}
+
+GRUCell<float> make_gru(const SafetensorsFile& f, const CaseMeta& m) {
+  const bool reset_after = m.cell == "gru_ra";
+  GRUCellWeights<float> w{t2(f, "tf1/gates/kernel"), t1(f, "tf1/gates/bias"),
+                          t2(f, "tf1/candidate/kernel"), t1(f, "tf1/candidate/bias"), {}};
+  if (reset_after) w.candidate_recurrent_bias = t1(f, "tf1/candidate_recurrent_bias");
+  return GRUCell<float>(m.H, std::move(w), reset_after);
+}
+
+LSTMCell<float> make_lstm(const SafetensorsFile& f, const CaseMeta& m) {
+  return LSTMCell<float>(m.H, {t2(f, "tf1/kernel"), t1(f, "tf1/bias")}, m.forget_bias);
+}
+
+Output out3(const char* name, const Tensor3<float>& t) {
+  return make_output(name, {t.dimension(0), t.dimension(1), t.dimension(2)}, t.data());
+}
+Output out2(const char* name, const Tensor2<float>& t) {
+  return make_output(name, {t.dimension(0), t.dimension(1)}, t.data());
+}
+
+void add_state(std::vector<Output>& o, const Tensor2<float>& h) { o.push_back(out2("final_h", h)); }
+void add_state(std::vector<Output>& o, const LSTMStateTuple<float>& s) {
+  o.push_back(out2("final_h", s.h));
+  o.push_back(out2("final_c", s.c));
+}
+
+template <class Cell>
+class RnnModel : public compare::Model {
+ public:
+  RnnModel(Cell cell, Tensor3<float> inputs) : cell_(std::move(cell)), inputs_(std::move(inputs)) {}
+  void call() override { result_ = dynamic_rnn(cell_, inputs_); }
+  std::vector<Output> outputs() override {
+    std::vector<Output> o{out3("outputs", result_.outputs)};
+    add_state(o, result_.final_state);
+    return o;
+  }
+
+ private:
+  Cell cell_;
+  Tensor3<float> inputs_;
+  DynamicRnnResult<float, typename Cell::state_type> result_;
+};
+
+template <class Cell>
+class AttentionModel : public compare::Model {
+ public:
+  AttentionModel(Cell cell, const SafetensorsFile& f, const CaseMeta& m)
+      : cell_(std::move(cell)),
+        units_(m.U),
+        inputs_(f.tensor<float, 3>("inputs")),
+        memory_(f.tensor<float, 3>("memory")),
+        weights_{t2(f, "tf1/memory_layer/kernel"), t2(f, "tf1/query_layer/kernel"),
+                 t1(f, "tf1/attention_v")} {
+    config_.alignment_history = false;
+    config_.output_attention = m.output_attention;
+  }
+
+  void call() override {
+    BahdanauAttention<float> mechanism(units_, memory_, {}, weights_);
+    AttentionWrapper wrapper(cell_, std::move(mechanism), config_);
+    auto [outputs, state] = dynamic_rnn(wrapper, inputs_);
+    outputs_ = std::move(outputs);
+    cell_state_ = std::move(state.cell_state);
+    attention_ = std::move(state.attention);
+  }
+
+  std::vector<Output> outputs() override {
+    std::vector<Output> o{out3("outputs", outputs_), out2("final_attention", attention_)};
+    add_state(o, cell_state_);
+    return o;
+  }
+
+ private:
+  Cell cell_;
+  Index units_;
+  Tensor3<float> inputs_, memory_;
+  BahdanauAttentionWeights<float> weights_;
+  AttentionWrapperConfig<float> config_;
+  Tensor3<float> outputs_;
+  typename Cell::state_type cell_state_;
+  Tensor2<float> attention_;
+};
+
+std::unique_ptr<compare::Model> load(const SafetensorsFile& f, const CaseMeta& m) {
+  if (m.kind == "rnn") {
+    auto inputs = f.tensor<float, 3>("inputs");
+    if (m.cell == "lstm") return std::make_unique<RnnModel<LSTMCell<float>>>(make_lstm(f, m), inputs);
+    return std::make_unique<RnnModel<GRUCell<float>>>(make_gru(f, m), inputs);
+  }
+  if (m.cell == "lstm") return std::make_unique<AttentionModel<LSTMCell<float>>>(make_lstm(f, m), f, m);
+  return std::make_unique<AttentionModel<GRUCell<float>>>(make_gru(f, m), f, m);
+}
+
+nlohmann::json versions() {
+  return {{"seq2seq", std::to_string(SEQ2SEQ_VERSION_MAJOR) + "." +
+                          std::to_string(SEQ2SEQ_VERSION_MINOR) + "." +
+                          std::to_string(SEQ2SEQ_VERSION_PATCH)},
+          {"eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                        "." + std::to_string(EIGEN_MINOR_VERSION)},
+          {"simd", Eigen::SimdInstructionSetsInUse()},
+          {"compiler", std::string("g++ ") + __VERSION__},
+          {"flags", SEQ2SEQ_COMPARE_FLAGS},
+          {"SEQ2SEQ_GEMM", SEQ2SEQ_COMPARE_GEMM},
+          {"threads_api", "none yet: set_threads() is a TODO, the library runs on one thread"}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return compare::peer_main(argc, argv, {"ours", load, versions, set_threads});
+  } catch (const std::exception& e) {
+    std::cerr << "ours_peer: " << e.what() << "\n";
+    return 1;
+  }
+}
