@@ -15,9 +15,6 @@
 
 #include "peer_protocol.hpp"
 
-#ifndef SEQ2SEQ_COMPARE_GEMM
-#define SEQ2SEQ_COMPARE_GEMM ""
-#endif
 #ifndef SEQ2SEQ_COMPARE_FLAGS
 #define SEQ2SEQ_COMPARE_FLAGS ""
 #endif
@@ -30,12 +27,9 @@ using compare::make_output;
 using compare::Output;
 using compare::SafetensorsFile;
 
-/// Sets the number of threads the library may use.
-/// TODO: call the library's thread API once it exists (being added separately); until then the
-/// library runs on one thread and this does nothing. The driver also exports OMP_NUM_THREADS,
-/// OPENBLAS_NUM_THREADS and MKL_NUM_THREADS = n to every peer, which a BLAS backend selected
-/// with SEQ2SEQ_GEMM would follow.
-void set_threads(int /*n*/) {}
+/// Sets the number of threads the library may use (its GEMMs and, built with OpenMP as here,
+/// its per-row attention loops).
+void set_threads(int n) { seq2seq::set_num_threads(n); }
 
 Tensor1<float> t1(const SafetensorsFile& f, const std::string& name) {
   return f.tensor<float, 1>(name);
@@ -145,8 +139,8 @@ nlohmann::json versions() {
           {"simd", Eigen::SimdInstructionSetsInUse()},
           {"compiler", std::string("g++ ") + __VERSION__},
           {"flags", SEQ2SEQ_COMPARE_FLAGS},
-          {"SEQ2SEQ_GEMM", SEQ2SEQ_COMPARE_GEMM},
-          {"threads_api", "none yet: set_threads() is a TODO, the library runs on one thread"}};
+          {"gemm_backend", seq2seq::gemm_backend()},
+          {"threads_api", "seq2seq::set_num_threads (OpenMP build)"}};
 }
 
 }  // namespace

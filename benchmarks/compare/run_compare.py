@@ -32,9 +32,12 @@ from cases import CASES  # noqa: E402
 import gen_cases  # noqa: E402
 from peer_common import read_safetensors  # noqa: E402
 
-PEER_ORDER = ("ours", "onednn", "tf", "torch", "ort")
-PEER_LABEL = {"ours": "ours", "onednn": "oneDNN", "tf": "TF 2.15", "torch": "PyTorch",
-              "ort": "ORT AttnLSTM"}
+# ours_onednn: the same library and source built with its oneDNN GEMM backend
+# (SEQ2SEQ_GEMM_ONEDNN), in every case. "ours" (the Eigen backend, the default) stays the
+# reference of checks and ratios.
+PEER_ORDER = ("ours", "ours_onednn", "onednn", "tf", "torch", "ort")
+PEER_LABEL = {"ours": "ours", "ours_onednn": "ours, oneDNN GEMM", "onednn": "oneDNN",
+              "tf": "TF 2.15", "torch": "PyTorch", "ort": "ORT AttnLSTM"}
 CELL_LABEL = {"gru": "GRU (TF1: reset before matmul)", "gru_ra": "GRU (reset_after)",
               "lstm": "LSTM"}
 OUTPUT_NAMES = ("outputs", "final_h", "final_c", "final_attention")
@@ -77,6 +80,7 @@ class PeerProcess:
 
 def peer_argv(name, args):
     exe = {"ours": [os.path.join(args.build, "ours_peer")],
+           "ours_onednn": [os.path.join(args.build, "ours_onednn_peer")],
            "onednn": [os.path.join(args.build, "onednn_peer")],
            "tf": [args.python, os.path.join(HERE, "tf_peer.py")],
            "torch": [args.torch_python, os.path.join(HERE, "torch_peer.py")],

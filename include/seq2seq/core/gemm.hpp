@@ -24,6 +24,13 @@
 #include <dnnl.h>
 #endif
 
+/// With the OpenBLAS or oneDNN backend, products of fewer multiply-adds (m·n·k) than this stay on
+/// Eigen. The test suite sets it to 0 so that every product of the golden cases reaches the
+/// backend.
+#ifndef SEQ2SEQ_GEMM_EIGEN_BELOW
+#define SEQ2SEQ_GEMM_EIGEN_BELOW 32768
+#endif
+
 namespace seq2seq {
 
 /// Name of the compiled-in GEMM backend: "eigen", "openblas" or "onednn".
@@ -76,28 +83,28 @@ void eigen_gemm_accumulate(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T
                c.data(), 1, c.outerStride(), T(1), blocking, nullptr);
 }
 
-/// The Eigen backend: products Eigen would route to its GEMM run on reused buffers, split by
-/// column panels across num_threads() when the build has OpenMP (each panel is a whole,
-/// independent GEMM, so the result does not depend on the thread count); matrix-vector and tiny
-/// products keep Eigen's own paths, which do not allocate.
+/// The Eigen backend. Products Eigen would route to its GEMM run on reused buffers; matrix-vector
+/// and tiny products keep Eigen's own paths, which do not allocate. With OpenMP in the build
+/// (SEQ2SEQ_OPENMP) the columns are split into panels across num_threads(): each panel is a whole,
+/// independent product, so the result does not depend on the thread count.
 template <class T>
 void eigen_gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool accumulate) {
   const Index m = c.rows(), n = c.cols(), k = a.cols();
-  if (m == 1 || n == 1 || m + n + k < 20) {
-    if (accumulate) {
-      c.noalias() += a * b;
-    } else {
-      c.noalias() = a * b;
-    }
-    return;
-  }
-  if (!accumulate) c.setZero();
-  // Panels of >= 64 columns (a multiple of every SIMD width), one or more per thread.
+  const bool small = m == 1 || n == 1 || m + n + k < 20;
+  if (!small && !accumulate) c.setZero();
+  // Panels of >= 64 columns (a multiple of every SIMD width), one per thread.
   const Index panels = std::max<Index>(1, std::min<Index>(num_threads(), n / 64));
   const Index width = (n + panels - 1) / panels;
   parallel_for(panels, 2.0 * double(m) * double(width) * double(k), [&](Index p) {
     const Index first = p * width, cols = std::min(width, n - first);
-    eigen_gemm_accumulate<T>(a, b.middleCols(first, cols), c.middleCols(first, cols));
+    auto panel = c.middleCols(first, cols);
+    if (!small) {
+      eigen_gemm_accumulate<T>(a, b.middleCols(first, cols), panel);
+    } else if (accumulate) {
+      panel.noalias() += a * b.middleCols(first, cols);
+    } else {
+      panel.noalias() = a * b.middleCols(first, cols);
+    }
   });
 }
 
@@ -113,6 +120,13 @@ void gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool accumul
     if (!accumulate) c.setZero();
     return;
   }
+  // Tiny products (the tutorial's) stay on Eigen: a library call costs more than they do.
+  const bool tiny = double(m) * double(n) * double(k) < double(SEQ2SEQ_GEMM_EIGEN_BELOW);
+#if defined(SEQ2SEQ_GEMM_OPENBLAS) || defined(SEQ2SEQ_GEMM_ONEDNN)
+  if (tiny) return eigen_gemm<T>(a, b, c, accumulate);
+#else
+  (void)tiny;
+#endif
 #if defined(SEQ2SEQ_GEMM_OPENBLAS)
   const T beta = accumulate ? T(1) : T(0);
   if constexpr (std::is_same_v<T, float>) {
