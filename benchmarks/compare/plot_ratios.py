@@ -11,7 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PEERS = [("onednn", "oneDNN 2.6", "#1f77b4"), ("tf", "TF 2.15 (tf.function)", "#ff7f0e"),
+PEERS = [("ours_onednn", "ours, oneDNN GEMM backend", "#7f7f7f"),
+         ("onednn", "oneDNN 2.6", "#1f77b4"), ("tf", "TF 2.15 (tf.function)", "#ff7f0e"),
          ("torch", "PyTorch 1.13 (eager)", "#d62728"), ("ort", "ORT AttnLSTM", "#2ca02c")]
 
 
@@ -21,7 +22,7 @@ def main(src, dst):
     names = list(res["cases"])
     threads = sorted({int(t) for c in res["cases"].values() for t in c["by_threads"]})
     fig, axes = plt.subplots(len(threads), 1, figsize=(13, 4.2 * len(threads)), squeeze=False)
-    width = 0.2
+    width = 0.16
     for ax, th in zip(axes[:, 0], threads):
         lo, hi = 1.0, 1.0
         labelled = set()
@@ -47,7 +48,7 @@ def main(src, dst):
         ax.set_ylabel("peer time / ours (log)")
         ax.set_title(f"{th} thread{'s' if th > 1 else ''}: above 1 = ours faster", fontsize=10)
         ax.grid(axis="y", which="both", alpha=0.3)
-        ax.legend(fontsize=8, loc="upper left", ncol=4)
+        ax.legend(fontsize=8, loc="upper left", ncol=5)
     m = res.get("machine", {})
     fig.suptitle(f"seq2seq vs peers, float32, same weights and shapes ({m.get('cpu', '')}, "
                  f"{m.get('cores', '?')} cores, {m.get('date', '')})", fontsize=11)

@@ -44,7 +44,7 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
 /// step(input, state&, output, workspace); optionally reserve_steps(state&, n), and
 /// input_projection_size() (0: not available), project_input(inputs, projected) and
 /// step_projected(projected, state&, output, workspace), which hoist the input GEMM out of the
-/// loop: one [B*T, depth] x [depth, G] product, B*T*G values of workspace for the call.
+/// loop: one [16*B, depth] x [depth, G] product per 16 steps, 16*B*G values of workspace.
 /// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step.
 template <class Cell>
 DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
@@ -107,18 +107,20 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
   const Index out_stride = time_major ? out_depth : max_time * out_depth;
   auto workspace = cell.make_workspace(batch);
   using Stride = Eigen::OuterStride<>;
-  // Hoisted input projection, laid out like the inputs: row b*T + t (or t*B + b time-major).
-  RowMatrix<T> projected;
+  // Hoisted input projection, for up to kChunk steps at a time (a bounded workspace that the
+  // time loop reuses): rows (t % kChunk) * B + b. Batch-major inputs are first gathered
+  // time-major into `gathered`, so that each chunk is one GEMM.
+  constexpr Index kChunk = 16;
+  const Index chunk = std::min(steps, kChunk);
+  RowMatrix<T> projected, gathered;
   Index proj_depth = 0;
   if constexpr (detail::has_input_projection<Cell>::value) {
     proj_depth = cell.input_projection_size();
     if (proj_depth > 0) {
-      projected.resize(batch * max_time, proj_depth);
-      cell.project_input(
-          Eigen::Map<const RowMatrix<T>>(inputs.data(), batch * max_time, depth), projected);
+      projected.resize(chunk * batch, proj_depth);
+      if (!time_major) gathered.resize(chunk * batch, depth);
     }
   }
-  const Index proj_stride = time_major ? proj_depth : max_time * proj_depth;
   for (Index t = 0; t < steps; ++t) {
     if (masked) {
       for (Index b = 0; b < batch; ++b) {
@@ -134,10 +136,22 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
     bool stepped = false;
     if constexpr (detail::has_input_projection<Cell>::value) {
       if (proj_depth > 0) {
-        const Index p_offset = time_major ? t * batch * proj_depth : t * proj_depth;
-        Eigen::Map<RowMatrix<T>, 0, Stride> p(projected.data() + p_offset, batch, proj_depth,
-                                              Stride(proj_stride));
-        cell.step_projected(p, state, out, workspace);
+        if (t % chunk == 0) {
+          const Index rows = std::min(chunk, steps - t) * batch;
+          if (time_major) {
+            cell.project_input(Eigen::Map<const RowMatrix<T>>(inputs.data() + in_offset, rows,
+                                                              depth),
+                               projected.topRows(rows));
+          } else {
+            for (Index r = 0; r < rows; ++r) {  // row (k, b) of the chunk = inputs[b, t + k]
+              gathered.row(r) = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(
+                  inputs.data() + (r % batch) * in_stride + (t + r / batch) * depth, depth);
+            }
+            cell.project_input(gathered.topRows(rows), projected.topRows(rows));
+          }
+        }
+        cell.step_projected(projected.middleRows((t % chunk) * batch, batch), state, out,
+                            workspace);
         stepped = true;
       }
     }
