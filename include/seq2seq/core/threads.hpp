@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 
 #include <seq2seq/core/error.hpp>
+#include <seq2seq/core/tensor.hpp>
 
 #if defined(_OPENMP)
 #include <omp.h>
