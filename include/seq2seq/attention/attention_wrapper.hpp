@@ -257,6 +257,29 @@ void check_initial_cell_state(const Cell& cell, const typename Cell::state_type&
   }
 }
 
+// Both wrappers' hoisted input projection (dynamic_rnn): the cell's, when it has one and the
+// cell input is the default [inputs ; attention]; 0 otherwise (dynamic_rnn then calls step).
+template <class Cell, class T>
+Index wrapper_projection_size(const Cell& cell, const CellInputFn<T>& f) {
+  if constexpr (has_input_projection<Cell>::value) {
+    if (!f.fn) return cell.input_projection_size();
+  }
+  return 0;
+}
+
+// projected (+)= rows first_row.. of the cell's input projection; only reached when
+// wrapper_projection_size is not 0.
+template <class Cell>
+void project_cell_input(const Cell& cell, ConstMatrixRef<typename Cell::Scalar> input,
+                        MatrixRef<typename Cell::Scalar> projected, Index first_row,
+                        bool accumulate) {
+  if constexpr (has_input_projection<Cell>::value) {
+    cell.project_input(input, projected, first_row, accumulate);
+  } else {
+    fail("AttentionWrapper: the cell has no input projection");
+  }
+}
+
 // Step 1 of TF's call(): the cell input from the inputs and the previous attention.
 template <class T>
 void cell_input(const CellInputFn<T>& f, ConstMatrixRef<T> inputs, const Tensor2<T>& attention,
@@ -450,34 +473,26 @@ class AttentionWrapper {
   /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when
   /// the cell has none or a cell_input_fn builds the cell input (then dynamic_rnn calls step).
   Index input_projection_size() const {
-    if constexpr (detail::has_input_projection<Cell>::value) {
-      if (!config_.cell_input_fn.fn) return cell_.input_projection_size();
-    }
-    return 0;
+    return detail::wrapper_projection_size(cell_, config_.cell_input_fn);
   }
 
   /// `projected` [N, input_projection_size()] (+)= input [N, input_size] · the cell kernel's
   /// input rows: the inputs' share of the cell input [input ; attention].
   void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
                      bool accumulate = false) const {
-    if constexpr (detail::has_input_projection<Cell>::value) {
-      cell_.project_input(input, projected, first_row, accumulate);
-    } else {
-      detail::fail("AttentionWrapper::project_input: the cell has no input projection");
-    }
+    detail::project_cell_input(cell_, input, projected, first_row, accumulate);
   }
 
   /// `step` from the inputs' projection `projected` [B, input_projection_size()] (overwritten):
   /// adds the attention's share, then runs the cell and the attention.
   void step_projected(MatrixRef<T> projected, state_type& s, MatrixRef<T> output,
                       Workspace& ws) const {
+    detail::project_cell_input(cell_, detail::as_matrix(s.attention), projected, input_size_,
+                               true);
     if constexpr (detail::has_input_projection<Cell>::value) {
-      cell_.project_input(detail::as_matrix(s.attention), projected, input_size_, true);
       cell_.step_projected(projected, s.cell_state, ws.cell_output, ws.cell);
-      attend(s, output, ws);
-    } else {
-      detail::fail("AttentionWrapper::step_projected: the cell has no input projection");
     }
+    attend(s, output, ws);
   }
 
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place, `output`
@@ -721,34 +736,26 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
   /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when
   /// the cell has none or a cell_input_fn builds the cell input (then dynamic_rnn calls step).
   Index input_projection_size() const {
-    if constexpr (detail::has_input_projection<Cell>::value) {
-      if (!config_.cell_input_fn.fn) return cell_.input_projection_size();
-    }
-    return 0;
+    return detail::wrapper_projection_size(cell_, config_.cell_input_fn);
   }
 
   /// `projected` [N, input_projection_size()] (+)= input [N, input_size] · the cell kernel's
   /// input rows: the inputs' share of the cell input [input ; attention].
   void project_input(ConstMatrixRef<T> input, MatrixRef<T> projected, Index first_row = 0,
                      bool accumulate = false) const {
-    if constexpr (detail::has_input_projection<Cell>::value) {
-      cell_.project_input(input, projected, first_row, accumulate);
-    } else {
-      detail::fail("AttentionWrapper::project_input: the cell has no input projection");
-    }
+    detail::project_cell_input(cell_, input, projected, first_row, accumulate);
   }
 
   /// `step` from the inputs' projection `projected` [B, input_projection_size()] (overwritten):
   /// adds the attention's share, then runs the cell and the attention.
   void step_projected(MatrixRef<T> projected, state_type& s, MatrixRef<T> output,
                       Workspace& ws) const {
+    detail::project_cell_input(cell_, detail::as_matrix(s.attention), projected, input_size_,
+                               true);
     if constexpr (detail::has_input_projection<Cell>::value) {
-      cell_.project_input(detail::as_matrix(s.attention), projected, input_size_, true);
       cell_.step_projected(projected, s.cell_state, ws.cell_output, ws.cell);
-      attend(s, output, ws);
-    } else {
-      detail::fail("AttentionWrapper::step_projected: the cell has no input projection");
     }
+    attend(s, output, ws);
   }
 
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place, `output`
