@@ -17,3 +17,11 @@
 #include <seq2seq/attention/attention_wrapper.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 #include <seq2seq/rnn/bidirectional_dynamic_rnn.hpp>
+#include <seq2seq/decode/dense.hpp>
+#include <seq2seq/decode/helpers.hpp>
+#include <seq2seq/decode/tile_batch.hpp>
+#include <seq2seq/decode/gather_tree.hpp>
+#include <seq2seq/decode/decoder_state.hpp>
+#include <seq2seq/decode/basic_decoder.hpp>
+#include <seq2seq/decode/beam_search_decoder.hpp>
+#include <seq2seq/decode/dynamic_decode.hpp>

@@ -19,6 +19,14 @@ struct has_input_projection<
     Cell, std::void_t<decltype(std::declval<const Cell&>().input_projection_size())>>
     : std::true_type {};
 
+// Cells whose state grows per step (an AttentionWrapper's alignment_history) and can make room
+// for many steps at once: reserve_steps(state, n).
+template <class Cell, class = void>
+struct has_reserve_steps : std::false_type {};
+template <class Cell>
+struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().reserve_steps(
+                                   std::declval<typename Cell::state_type&>(), Index{}))>>
+    : std::true_type {};
 
 /// One step of `cell` from `inputs` [B, cell.input_size()] and `state`: checks both shapes
 /// (errors name `name`), then returns (output [B, cell.output_size()], new state). Allocates its

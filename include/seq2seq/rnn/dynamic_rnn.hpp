@@ -20,17 +20,6 @@ struct DynamicRnnResult {
   State final_state;   ///< each row's state after its last step (copy-through past its length)
 };
 
-namespace detail {
-
-template <class Cell, class = void>
-struct has_reserve_steps : std::false_type {};
-template <class Cell>
-struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().reserve_steps(
-                                   std::declval<typename Cell::state_type&>(), Index{}))>>
-    : std::true_type {};
-
-}  // namespace detail
-
 /// Runs `cell` over `inputs` [B, T, D] ([T, B, D] when `time_major`), like
 /// tf.compat.v1.nn.dynamic_rnn in graph mode:
 ///  - `sequence_length`: empty (every row runs T steps) or B lengths in 0..T. A row's outputs at

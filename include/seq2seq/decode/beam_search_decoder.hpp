@@ -1,0 +1,447 @@
+// BeamSearchDecoder: TF's beam search over any cell of the library (usually an AttentionWrapper
+// whose memory was tile_batch-ed), with the length and coverage penalties, end-token handling,
+// gather_tree back-tracking and alignment_history re-ordered with the beams.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <seq2seq/core/cell_call.hpp>
+#include <seq2seq/core/tensor.hpp>
+#include <seq2seq/decode/basic_decoder.hpp>
+#include <seq2seq/decode/decoder_state.hpp>
+#include <seq2seq/decode/dense.hpp>
+#include <seq2seq/decode/gather_tree.hpp>
+#include <seq2seq/decode/helpers.hpp>
+
+namespace seq2seq {
+
+/// TF's BeamSearchDecoderState. The cell state has B*K rows (row b*K + k is beam k of example
+/// b); the rest is [B, K].
+template <class CellState, class T>
+struct BeamSearchDecoderState {
+  CellState cell_state;
+  Tensor2<T> log_probs;                   ///< [B, K] raw log-probabilities (no penalties)
+  Eigen::Tensor<bool, 2, Eigen::RowMajor, Index> finished;  ///< [B, K]
+  Eigen::Tensor<int64_t, 2, Eigen::RowMajor, Index> lengths;  ///< [B, K], EOS step counted
+  Tensor3<T> accumulated_attention_probs;  ///< [B, K, memory_time]; empty without coverage
+};
+
+/// TF's BeamSearchDecoderOutput of one step: [B, K] each.
+template <class T>
+struct BeamSearchDecoderOutput {
+  Tensor2<T> scores;          ///< the penalised scores that top_k ranked
+  IntTensor<2> predicted_ids; ///< the ids chosen (before back-tracking)
+  IntTensor<2> parent_ids;    ///< the beam each one continues
+};
+
+/// BeamSearchDecoder's options beyond the cell, embedding, tokens, state and width.
+template <class T>
+struct BeamSearchDecoderOptions {
+  std::optional<Dense<T>> output_layer;  ///< projection of the cell output to the logits
+  double length_penalty_weight = 0.0;    ///< α of ((5 + len)^α) / (6^α); 0 disables it
+  double coverage_penalty_weight = 0.0;  ///< β of Wu et al.; needs an AttentionWrapper cell
+  bool reorder_tensor_arrays = true;     ///< re-order alignment_history with the beams
+};
+
+/// TF's BeamSearchDecoder(cell, embedding, start_tokens, end_token, initial_state, beam_width,
+/// output_layer, length_penalty_weight, coverage_penalty_weight, reorder_tensor_arrays), with
+/// TF Addons 0.23's arithmetic. Each step, with K beams per example and vocabulary V:
+///   logits    = output_layer(cell(inputs [B*K, E], cell_state))         [B, K, V]
+///   step_lp   = log_softmax(logits); a finished beam gets 0 at end_token, lowest elsewhere
+///   total     = log_probs + step_lp
+///   len       = lengths + (id != end_token) * !finished       (EOS not counted for scoring)
+///   scores    = total / (((5 + len)^α) / 6^α)   (α = 0: / 1; computed in float32, as TF)
+///             + β * Σ_t log(min(acc, 1)) for beams already finished (coverage, acc == 0 -> 1)
+///   top K of scores over K*V per example (ties: lower index first); parent = index / V,
+///   id = index % V; log_probs, finished, lengths (EOS counted), acc and every batch-indexed
+///   tensor of the cell state follow their parent; next inputs = embedding[id], or the start
+///   inputs once every beam is finished.
+/// Beam 0 starts with log-prob 0, beams 1..K-1 with -inf and finished. The memory, its lengths
+/// and the encoder state in `initial_state` must be tile_batch-ed to B*K rows (an Error says so
+/// otherwise). dynamic_decode runs it with impute_finished = false (TF cannot impute beams).
+template <class Cell>
+class BeamSearchDecoder {
+ public:
+  using Scalar = typename Cell::Scalar;
+  using T = Scalar;
+  using cell_state_type = typename Cell::state_type;
+  using state_type = BeamSearchDecoderState<cell_state_type, T>;
+  using output_type = BeamSearchDecoderOutput<T>;
+
+  /// Everything one step reads and writes, sized once by initialize(); the step outputs of
+  /// every step so far are kept (time-major) for finalize.
+  struct Step {
+    Index time = 0;        ///< the step that step() runs next
+    Tensor2<T> inputs;     ///< [B*K, E]
+    state_type state;      ///< the state before step `time`
+    output_type output;    ///< the last step's output
+    std::vector<T> scores;            ///< every step's scores, [time, B, K]
+    std::vector<int32_t> predicted_ids;  ///< every step's ids, [time, B, K]
+    std::vector<int32_t> parent_ids;     ///< every step's parents, [time, B, K]
+    // Workspace.
+    typename Cell::Workspace workspace;
+    RowMatrix<T> cell_output;   // [B*K, cell output] (with an output layer)
+    RowMatrix<T> logits;        // [B*K, V]
+    RowMatrix<T> total;         // [B, K*V] raw log-probabilities of every candidate
+    RowMatrix<T> ranked;        // [B, K*V] scores
+    RowMatrix<T> attention;     // [B*K, Tm] alignments (coverage)
+    RowMatrix<T> accumulated;   // [B*K, Tm] (coverage)
+    std::vector<Index> order;   // [K*V] candidate indices
+    std::vector<Index> rows;    // [B*K] parent rows
+    std::vector<uint8_t> was_finished;  // [B*K] finished before the step
+    std::vector<int64_t> was_length;    // [B*K] lengths before the step
+    cell_state_type gathered;   // the cell state gathered by parent
+    Index reserved = 0;
+  };
+
+  /// Throws seq2seq::Error unless beam_width > 0, the embedding [V_e, E] feeds the cell
+  /// (E = cell input size), start_tokens are rows of it, the logits' width (output layer units
+  /// or cell output size) is at most V_e, `initial_state` has batch B*K (tile_batch), and the
+  /// coverage penalty, if on, has an AttentionWrapper state to read.
+  BeamSearchDecoder(Cell cell, Tensor2<T> embedding, const std::vector<int64_t>& start_tokens,
+                    int64_t end_token, cell_state_type initial_state, Index beam_width,
+                    BeamSearchDecoderOptions<T> options = {})
+      : cell_(std::move(cell)),
+        helper_(std::move(embedding), start_tokens,
+                detail::check_end_token(end_token, "BeamSearchDecoder")),
+        initial_state_(std::move(initial_state)),
+        beams_(beam_width),
+        opt_(std::move(options)) {
+    if (beams_ <= 0) detail::fail("BeamSearchDecoder: beam_width=", beams_, " must be positive");
+    if (helper_.input_size() != cell_.input_size()) {
+      detail::fail("BeamSearchDecoder: embedding has shape ", shape_string(helper_.embedding()),
+                   ", its depth must be the cell's input size ", cell_.input_size());
+    }
+    const Index batch = helper_.batch_size();
+    cell_.check_state(initial_state_, batch * beams_,
+                      "BeamSearchDecoder: initial_state (tile_batch the memory, its lengths and "
+                      "the initial state to batch * beam_width = " +
+                          std::to_string(batch * beams_) + " rows)");
+    const auto& layer = opt_.output_layer;
+    if (layer && layer->input_size() != cell_.output_size()) {
+      detail::fail("BeamSearchDecoder: output_layer kernel has shape ",
+                   shape_string(layer->kernel()), ", expected [cell output size ",
+                   cell_.output_size(), ", units]");
+    }
+    helper_.check_output_size(vocab_size(), "BeamSearchDecoder");
+    if (!std::isfinite(opt_.length_penalty_weight) ||
+        !std::isfinite(opt_.coverage_penalty_weight)) {
+      detail::fail("BeamSearchDecoder: length_penalty_weight=", opt_.length_penalty_weight,
+                   " and coverage_penalty_weight=", opt_.coverage_penalty_weight,
+                   " must be finite");
+    }
+    if (coverage()) {
+      if constexpr (!detail::has_alignments<cell_state_type>()) {
+        detail::fail("BeamSearchDecoder: coverage_penalty_weight must be 0.0 if no cell is "
+                     "attentional (the cell state has no alignments)");
+      } else if constexpr (detail::is_multi_wrapper_state<cell_state_type>::value) {
+        for (const auto& a : initial_state_.alignments) {
+          if (a.dimension(1) != initial_state_.alignments[0].dimension(1)) {
+            detail::fail("BeamSearchDecoder: the coverage penalty averages the mechanisms' "
+                         "alignments, which needs equal memory times; got ",
+                         shape_string(initial_state_.alignments[0]), " and ", shape_string(a));
+          }
+        }
+      }
+    }
+  }
+
+  const Cell& cell() const { return cell_; }
+  Index batch_size() const { return helper_.batch_size(); }
+  Index beam_width() const { return beams_; }
+  int32_t end_token() const { return helper_.end_token(); }
+  const BeamSearchDecoderOptions<T>& options() const { return opt_; }
+  /// V: the width of the logits.
+  Index vocab_size() const {
+    return opt_.output_layer ? opt_.output_layer->units() : cell_.output_size();
+  }
+
+  /// TF's initialize(): start inputs embedding[start_tokens] for every beam, beam 0 alive with
+  /// log-prob 0, beams 1..K-1 finished with -inf, lengths 0, accumulated attention = the
+  /// initial alignments (with coverage).
+  Step initialize() const {
+    const Index batch = batch_size(), rows = batch * beams_, vocab = vocab_size();
+    Step s;
+    s.inputs = Tensor2<T>(rows, helper_.input_size());
+    start_inputs(detail::as_matrix(s.inputs));
+    s.state.cell_state = initial_state_;
+    s.state.log_probs = Tensor2<T>(batch, beams_);
+    s.state.finished = Eigen::Tensor<bool, 2, Eigen::RowMajor, Index>(batch, beams_);
+    s.state.lengths = Eigen::Tensor<int64_t, 2, Eigen::RowMajor, Index>(batch, beams_);
+    s.state.lengths.setZero();
+    for (Index b = 0; b < batch; ++b) {
+      for (Index k = 0; k < beams_; ++k) {
+        s.state.log_probs(b, k) = k == 0 ? T(0) : -std::numeric_limits<T>::infinity();
+        s.state.finished(b, k) = k != 0;
+      }
+    }
+    s.output = {Tensor2<T>(batch, beams_), IntTensor<2>(batch, beams_),
+                IntTensor<2>(batch, beams_)};
+    s.output.scores.setZero();
+    s.output.predicted_ids.setZero();
+    s.output.parent_ids.setZero();
+    s.workspace = cell_.make_workspace(rows);
+    if (opt_.output_layer) s.cell_output = RowMatrix<T>(rows, cell_.output_size());
+    s.logits = RowMatrix<T>(rows, vocab);
+    s.total = RowMatrix<T>(batch, beams_ * vocab);
+    s.ranked = RowMatrix<T>(batch, beams_ * vocab);
+    s.order.resize(static_cast<std::size_t>(beams_ * vocab));
+    s.rows.resize(static_cast<std::size_t>(rows));
+    s.was_finished.resize(static_cast<std::size_t>(rows));
+    s.was_length.resize(static_cast<std::size_t>(rows));
+    s.gathered = initial_state_;
+    if (coverage()) {
+      if constexpr (detail::has_alignments<cell_state_type>()) {
+        const Index tm = alignments_size();
+        s.attention = RowMatrix<T>(rows, tm);
+        s.accumulated = RowMatrix<T>(rows, tm);
+        detail::attention_probs(initial_state_, s.attention);
+        s.state.accumulated_attention_probs = Tensor3<T>(batch, beams_, tm);
+        std::copy_n(s.attention.data(), rows * tm, s.state.accumulated_attention_probs.data());
+      }
+    }
+    return s;
+  }
+
+  /// TF's step(): runs step `s.time` for every beam and advances `s`.
+  void step(Step& s) const {
+    const Index batch = batch_size(), vocab = vocab_size(), cands = beams_ * vocab;
+    const int32_t eos = end_token();
+    auto& st = s.state;
+    detail::reserve_ahead(cell_, st.cell_state, s.time, s.reserved);
+    if (opt_.output_layer) {
+      cell_.step(detail::as_matrix(s.inputs), st.cell_state, s.cell_output, s.workspace);
+      opt_.output_layer->apply(s.cell_output, s.logits);
+    } else {
+      cell_.step(detail::as_matrix(s.inputs), st.cell_state, s.logits, s.workspace);
+    }
+    if (coverage()) accumulate_attention(s);
+    const T lowest = std::numeric_limits<T>::lowest();
+    for (Index b = 0; b < batch; ++b) {
+      for (Index k = 0; k < beams_; ++k) {
+        const Index r = b * beams_ + k;
+        const bool done = st.finished(b, k);
+        auto total = s.total.row(b).segment(k * vocab, vocab);
+        auto scores = s.ranked.row(b).segment(k * vocab, vocab);
+        if (done) {
+          for (Index v = 0; v < vocab; ++v) total(v) = st.log_probs(b, k) + (v == eos ? T(0) : lowest);
+        } else {
+          // log_softmax as TF's kernel: (x - max) - log(Σ exp(x - max)).
+          const auto x = s.logits.row(r);
+          const T max = x.maxCoeff();
+          const T log_sum = std::log((x.array() - max).exp().sum());
+          for (Index v = 0; v < vocab; ++v) total(v) = st.log_probs(b, k) + ((x(v) - max) - log_sum);
+        }
+        const int64_t len = st.lengths(b, k);
+        const T kept = length_penalty(len), grown = length_penalty(len + 1);
+        for (Index v = 0; v < vocab; ++v) {
+          scores(v) = total(v) / (done || v == eos ? kept : grown);
+        }
+        if (coverage() && done) {
+          T penalty = 0;
+          for (Index j = 0; j < s.accumulated.cols(); ++j) {
+            const T a = s.accumulated(r, j);
+            penalty += std::log(std::min(a == T(0) ? T(1) : a, T(1)));
+          }
+          scores.array() += penalty * static_cast<T>(opt_.coverage_penalty_weight);
+        }
+      }
+      top_k(s, b, cands);
+    }
+    select(s);
+    s.scores.insert(s.scores.end(), s.output.scores.data(),
+                    s.output.scores.data() + s.output.scores.size());
+    s.predicted_ids.insert(s.predicted_ids.end(), s.output.predicted_ids.data(),
+                           s.output.predicted_ids.data() + s.output.predicted_ids.size());
+    s.parent_ids.insert(s.parent_ids.end(), s.output.parent_ids.data(),
+                        s.output.parent_ids.data() + s.output.parent_ids.size());
+    ++s.time;
+  }
+
+  /// Has every beam of every example finished?
+  static bool all_finished(const state_type& st) {
+    for (Index i = 0; i < st.finished.size(); ++i) {
+      if (!st.finished.data()[i]) return false;
+    }
+    return true;
+  }
+
+  /// TF's finalize(): back-tracks the kept step outputs with gather_tree (max length per
+  /// example = its longest beam) into `predicted_ids` [T, B, K] (time-major), and, with
+  /// reorder_tensor_arrays, re-orders every alignment_history of the cell state with the beams
+  /// (TF's gather_tree_from_array); trims spare history entries.
+  IntTensor<3> finalize(Step& s) const {
+    const Index batch = batch_size(), steps = s.time;
+    detail::trim_history(s.state.cell_state);
+    const IntTensor<3> ids = step_history(s.predicted_ids, steps);
+    const IntTensor<3> parents = step_history(s.parent_ids, steps);
+    std::vector<int32_t> max_len(static_cast<std::size_t>(batch), 0);
+    for (Index b = 0; b < batch; ++b) {
+      for (Index k = 0; k < beams_; ++k) {
+        max_len[b] = std::max<int32_t>(max_len[b], static_cast<int32_t>(s.state.lengths(b, k)));
+      }
+    }
+    if (opt_.reorder_tensor_arrays && steps > 0) reorder_history(s, parents, max_len);
+    return gather_tree(ids, parents, max_len, end_token());
+  }
+
+  /// [time, B, K] of one kept step output.
+  template <class V>
+  Eigen::Tensor<V, 3, Eigen::RowMajor, Index> step_history(const std::vector<V>& kept,
+                                                           Index steps) const {
+    Eigen::Tensor<V, 3, Eigen::RowMajor, Index> out(steps, batch_size(), beams_);
+    std::copy_n(kept.data(), out.size(), out.data());
+    return out;
+  }
+
+ private:
+  bool coverage() const { return opt_.coverage_penalty_weight != 0.0; }
+
+  Index alignments_size() const {
+    if constexpr (detail::is_wrapper_state<cell_state_type>::value) {
+      return initial_state_.alignments.dimension(1);
+    } else if constexpr (detail::is_multi_wrapper_state<cell_state_type>::value) {
+      return initial_state_.alignments[0].dimension(1);
+    } else {
+      return 0;
+    }
+  }
+
+  void start_inputs(MatrixRef<T> out) const {
+    for (Index r = 0; r < out.rows(); ++r) out.row(r) = helper_.start_inputs().row(r / beams_);
+  }
+
+  // ((5 + len)^α) / (6^α) in float32 as TF computes it (α = 0: exactly 1).
+  T length_penalty(int64_t len) const {
+    if (opt_.length_penalty_weight == 0.0) return T(1);
+    const float alpha = static_cast<float>(opt_.length_penalty_weight);
+    return static_cast<T>(std::pow(5.0f + static_cast<float>(len), alpha) /
+                          std::pow(6.0f, alpha));
+  }
+
+  // acc = accumulated + alignments ⊙ !finished (before the gather, as TF).
+  void accumulate_attention(Step& s) const {
+    if constexpr (detail::has_alignments<cell_state_type>()) {
+      detail::attention_probs(s.state.cell_state, s.attention);
+      const Index tm = s.attention.cols();
+      for (Index r = 0; r < s.attention.rows(); ++r) {
+        const T alive = s.state.finished(r / beams_, r % beams_) ? T(0) : T(1);
+        for (Index j = 0; j < tm; ++j) {
+          s.accumulated(r, j) =
+              s.state.accumulated_attention_probs.data()[r * tm + j] + s.attention(r, j) * alive;
+        }
+      }
+    }
+  }
+
+  // The K best candidates of example b, best first; equal scores: lower index first; a NaN
+  // never beats a number.
+  void top_k(Step& s, Index b, Index cands) const {
+    const auto scores = s.ranked.row(b);
+    std::iota(s.order.begin(), s.order.end(), Index{0});
+    auto better = [&scores](Index i, Index j) {
+      const T a = scores(i), c = scores(j);
+      if (a > c) return true;
+      if (a < c) return false;
+      const bool an = std::isnan(a), cn = std::isnan(c);
+      if (an != cn) return cn;
+      return i < j;
+    };
+    std::partial_sort(s.order.begin(), s.order.begin() + beams_, s.order.begin() + cands, better);
+    const Index vocab = vocab_size();
+    for (Index k = 0; k < beams_; ++k) {
+      const Index index = s.order[static_cast<std::size_t>(k)];
+      s.output.scores(b, k) = scores(index);
+      s.output.predicted_ids(b, k) = static_cast<int32_t>(index % vocab);
+      s.output.parent_ids(b, k) = static_cast<int32_t>(index / vocab);
+      s.rows[static_cast<std::size_t>(b * beams_ + k)] = b * beams_ + index / vocab;
+    }
+  }
+
+  // Moves every beam's state to its chosen parent's and picks the next inputs.
+  void select(Step& s) const {
+    const Index batch = batch_size(), vocab = vocab_size();
+    auto& st = s.state;
+    std::copy_n(st.finished.data(), batch * beams_, s.was_finished.begin());
+    std::copy_n(st.lengths.data(), batch * beams_, s.was_length.begin());
+    const int32_t eos = end_token();
+    bool all = true;
+    for (Index b = 0; b < batch; ++b) {
+      for (Index k = 0; k < beams_; ++k) {
+        const Index parent = s.output.parent_ids(b, k);
+        const int32_t id = s.output.predicted_ids(b, k);
+        st.log_probs(b, k) = s.total(b, parent * vocab + id);
+        const auto from = static_cast<std::size_t>(b * beams_ + parent);
+        const bool was = s.was_finished[from] != 0;
+        st.finished(b, k) = was || id == eos;
+        st.lengths(b, k) = s.was_length[from] + (was ? 0 : 1);
+        all = all && st.finished(b, k);
+      }
+    }
+    if (coverage()) {
+      const Index tm = s.accumulated.cols();
+      for (Index r = 0; r < batch * beams_; ++r) {
+        std::copy_n(s.accumulated.row(s.rows[r]).data(), tm,
+                    st.accumulated_attention_probs.data() + r * tm);
+      }
+    }
+    detail::gather_state_rows(st.cell_state, s.gathered, s.rows);
+    std::swap(st.cell_state, s.gathered);
+    if (all) {
+      start_inputs(detail::as_matrix(s.inputs));
+    } else {
+      detail::embedding_lookup<T>(helper_.embedding(), s.output.predicted_ids.data(),
+                                  detail::as_matrix(s.inputs));
+    }
+  }
+
+  // TF's gather_tree_from_array on every alignment_history: beam k of example b at step t takes
+  // the entry of the beam its back-tracked path went through, for t < lengths[b, k]; later
+  // steps keep their own beam.
+  void reorder_history(Step& s, const IntTensor<3>& parents,
+                       const std::vector<int32_t>& max_len) const {
+    const Index steps = s.time, batch = batch_size();
+    IntTensor<3> beam_ids(steps, batch, beams_);
+    for (Index i = 0; i < beam_ids.size(); ++i) {
+      beam_ids.data()[i] = static_cast<int32_t>(i % beams_);
+    }
+    IntTensor<3> sorted = gather_tree(beam_ids, parents, max_len,
+                                      static_cast<int32_t>(beams_ + 1));
+    for (Index t = 0; t < steps; ++t) {
+      for (Index b = 0; b < batch; ++b) {
+        for (Index k = 0; k < beams_; ++k) {
+          if (t >= s.state.lengths(b, k)) sorted(t, b, k) = static_cast<int32_t>(k);
+        }
+      }
+    }
+    detail::for_each_history(s.state.cell_state, [&](auto& history, Index time) {
+      const Index first = time - steps;  // entries written before this decode stay as they are
+      if (first < 0 || history.dimension(0) < time) return;
+      const Index tm = history.dimension(2);
+      auto copy = history;
+      for (Index t = 0; t < steps; ++t) {
+        for (Index r = 0; r < batch * beams_; ++r) {
+          const Index from = (r / beams_) * beams_ + sorted(t, r / beams_, r % beams_);
+          std::copy_n(copy.data() + ((first + t) * batch * beams_ + from) * tm, tm,
+                      history.data() + ((first + t) * batch * beams_ + r) * tm);
+        }
+      }
+    });
+  }
+
+  Cell cell_;
+  GreedyEmbeddingHelper<T> helper_;  // the embedding, start inputs and end token
+  cell_state_type initial_state_;
+  Index beams_;
+  BeamSearchDecoderOptions<T> opt_;
+};
+
+}  // namespace seq2seq

@@ -1,0 +1,56 @@
+// Dense: the output layer of a decoder (tf.layers.Dense / tf.keras.layers.Dense, no activation),
+// e.g. the projection of the cell output to vocabulary logits.
+#pragma once
+
+#include <utility>
+
+#include <seq2seq/core/gemm.hpp>
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// outputs = inputs · kernel (+ bias), as TF's Dense computes it (matmul, then bias_add).
+/// kernel [input_size, units]; bias [units], or empty for use_bias=False.
+template <class T>
+class Dense {
+ public:
+  using Scalar = T;
+
+  /// Throws seq2seq::Error unless kernel is a non-empty [input_size, units] and bias is [units]
+  /// or empty.
+  explicit Dense(Tensor2<T> kernel, Tensor1<T> bias = {})
+      : kernel_(std::move(kernel)), bias_(std::move(bias)) {
+    if (kernel_.dimension(0) <= 0 || kernel_.dimension(1) <= 0) {
+      detail::fail("Dense: kernel has shape ", shape_string(kernel_),
+                   ", expected [input_size, units] with both positive");
+    }
+    if (bias_.size() != 0) detail::check_shape(bias_, {units()}, "Dense: bias");
+  }
+
+  Index input_size() const { return kernel_.dimension(0); }
+  Index units() const { return kernel_.dimension(1); }
+  bool use_bias() const { return bias_.size() != 0; }
+  const Tensor2<T>& kernel() const { return kernel_; }
+  const Tensor1<T>& bias() const { return bias_; }
+
+  /// `output` [N, units] = `input` [N, input_size] · kernel + bias. Shapes are the caller's
+  /// contract (the decoders check them once at construction).
+  void apply(ConstMatrixRef<T> input, MatrixRef<T> output) const {
+    detail::gemm<T>(input, detail::as_matrix(kernel_), output);
+    if (use_bias()) output.rowwise() += detail::as_row(bias_);
+  }
+
+  /// TF's `layer(inputs)`: inputs [N, input_size] -> [N, units]. Throws on a shape mismatch.
+  Tensor2<T> operator()(const Tensor2<T>& inputs) const {
+    detail::check_shape(inputs, {inputs.dimension(0), input_size()}, "Dense: inputs");
+    Tensor2<T> out(inputs.dimension(0), units());
+    apply(detail::as_matrix(inputs), detail::as_matrix(out));
+    return out;
+  }
+
+ private:
+  Tensor2<T> kernel_;
+  Tensor1<T> bias_;
+};
+
+}  // namespace seq2seq

@@ -1,0 +1,63 @@
+// gather_tree: back-tracks beam search's per-step ids through the parent ids into whole beams
+// (tfa.seq2seq.gather_tree, the GatherTree kernel).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include <seq2seq/core/tensor.hpp>
+
+namespace seq2seq {
+
+/// Int32 tensors of beam search: [max_time, batch, beam_width] ids, [batch, beam_width] ...
+template <int Rank>
+using IntTensor = Eigen::Tensor<int32_t, Rank, Eigen::RowMajor, Index>;
+
+/// step_ids and parent_ids [T, B, K] -> beams [T, B, K], as TF's GatherTree kernel: for each
+/// (b, k), L = min(T, max_sequence_lengths[b]); out[L-1] = step_ids[L-1, b, k] and, going back,
+/// out[t] = step_ids[t, b, p] with p the parent recorded at t+1; every position at or after
+/// L, and after the first `end_token` of a beam, is `end_token`. Rows with L <= 0 are all
+/// end_token. Throws seq2seq::Error on mismatched shapes and on a parent id outside [0, K) that
+/// back-tracking reaches (TF rejects p < 0 and p > K only; p == K would read past the beam).
+inline IntTensor<3> gather_tree(const IntTensor<3>& step_ids, const IntTensor<3>& parent_ids,
+                                const std::vector<int32_t>& max_sequence_lengths,
+                                int32_t end_token) {
+  const Index steps = step_ids.dimension(0), batch = step_ids.dimension(1);
+  const Index beams = step_ids.dimension(2);
+  detail::check_shape(parent_ids, {steps, batch, beams},
+                      "gather_tree: parent_ids (step_ids " + shape_string(step_ids) + ")");
+  if (static_cast<Index>(max_sequence_lengths.size()) != batch) {
+    detail::fail("gather_tree: max_sequence_lengths has ", max_sequence_lengths.size(),
+                 " entries, expected batch ", batch, " (step_ids ", shape_string(step_ids), ")");
+  }
+  IntTensor<3> out(steps, batch, beams);
+  out.setConstant(end_token);
+  auto at = [&](Index t, Index b, Index k) { return (t * batch + b) * beams + k; };
+  for (Index b = 0; b < batch; ++b) {
+    const Index length = std::min<Index>(steps, max_sequence_lengths[b]);
+    if (length <= 0) continue;
+    for (Index k = 0; k < beams; ++k) {
+      out.data()[at(length - 1, b, k)] = step_ids.data()[at(length - 1, b, k)];
+      Index from = k;  // the beam whose parent id is being followed
+      int32_t parent = parent_ids.data()[at(length - 1, b, k)];
+      for (Index t = length - 2; t >= 0; --t) {
+        if (parent < 0 || parent >= beams) {
+          detail::fail("gather_tree: parent_ids[", t + 1, ",", b, ",", from, "]=", parent,
+                       " is outside [0, beam_width=", beams, ")");
+        }
+        out.data()[at(t, b, k)] = step_ids.data()[at(t, b, parent)];
+        from = parent;
+        parent = parent_ids.data()[at(t, b, parent)];
+      }
+      bool ended = false;
+      for (Index t = 0; t < length; ++t) {
+        if (ended) out.data()[at(t, b, k)] = end_token;
+        ended = ended || out.data()[at(t, b, k)] == end_token;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace seq2seq
