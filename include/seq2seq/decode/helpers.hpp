@@ -91,8 +91,7 @@ class TrainingHelper {
 
   /// finished = (sequence_length == 0); first inputs = inputs[:, 0], or zeros if all finished.
   void initialize(Tensor1<bool>& finished, MatrixRef<T> first_inputs) const {
-    for (Index b = 0; b < batch_size(); ++b) finished(b) = lengths_[b] == 0;
-    read(0, all(finished), first_inputs);
+    read(0, flag_finished(finished, 0), first_inputs);
   }
 
   /// ids[b] = argmax(outputs[b]).
@@ -103,16 +102,19 @@ class TrainingHelper {
   /// finished = (t + 1 >= sequence_length); next = inputs[:, t + 1], or zeros if all finished.
   void next_inputs(Index time, ConstMatrixRef<T>, const Tensor1<int32_t>&,
                    Tensor1<bool>& finished, MatrixRef<T> next) const {
-    for (Index b = 0; b < batch_size(); ++b) finished(b) = time + 1 >= lengths_[b];
-    read(time + 1, all(finished), next);
+    read(time + 1, flag_finished(finished, time + 1), next);
   }
 
  private:
-  static bool all(const Tensor1<bool>& f) {
-    for (Index b = 0; b < f.size(); ++b) {
-      if (!f(b)) return false;
+  // finished[b] = (steps >= sequence_length[b]); returns whether every row is finished.
+  bool flag_finished(Tensor1<bool>& finished, Index steps) const {
+    bool all = true;
+    for (Index b = 0; b < batch_size(); ++b) {
+      const bool done = steps >= lengths_[static_cast<std::size_t>(b)];
+      finished(b) = done;
+      all = all && done;
     }
-    return true;
+    return all;
   }
 
   void read(Index t, bool zeros, MatrixRef<T> out) const {
