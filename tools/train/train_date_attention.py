@@ -7,6 +7,8 @@ seeds. Run:
   /tmp/tfref/venv/bin/python tools/train/train_date_attention.py            (train, decode, write)
   /tmp/tfref/venv/bin/python tools/train/train_date_attention.py --time-decode
       (no training: loads the written model file and times TF's greedy and beam decodes)
+  /tmp/tfref/venv/bin/python tools/train/train_date_attention.py --time-eager
+      (the same for the decoders as TF2 tf.functions, eager mode)
 
 Task: a date written in one of FORMATS (years 1950..2049, letters in lower, upper or title case)
 -> the ISO string YYYY-MM-DD. Day/month order is fixed per format: "a/b/yyyy" is US (month
@@ -105,7 +107,10 @@ from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 tf.get_logger().setLevel("ERROR")
 # TFA's unfetched graph-mode Assert ops are reported at exit as "never used": noise.
 tf.get_logger().addFilter(lambda record: "Object was never used" not in record.getMessage())
-tf.compat.v1.disable_eager_execution()
+# --time-eager times TF2 tf.functions: the one mode that keeps eager execution on.
+EAGER = "--time-eager" in sys.argv[1:]
+if not EAGER:
+    tf.compat.v1.disable_eager_execution()
 tf.config.experimental.enable_op_determinism()
 
 # Vocabularies.
@@ -258,7 +263,8 @@ def train_batches(excluded):
 # gather_tree_from_array) call the module-level gather_tree, so it is replaced below by
 # graph_gather_tree, the algorithm of TFA's C++ kernel. The model also runs TFA's own gather_tree
 # eagerly (tf.py_function, where == is element-wise) on the raw step ids, and main() checks that
-# both agree on every test string.
+# both agree on every test string (and --time-eager, which keeps TFA's own, checks its decodes
+# against the TSV).
 
 TFA_GATHER_TREE = tfa_beam.gather_tree
 tfa.options.disable_custom_kernel()  # it cannot load here anyway; skip the attempt and warning
@@ -290,7 +296,8 @@ def graph_gather_tree(step_ids, parent_ids, max_sequence_lengths, end_token):
     return tf.where(ended, end_token, ids)
 
 
-tfa_beam.gather_tree = graph_gather_tree
+if not EAGER:  # in eager mode (--time-eager, tf.function) == is tf.equal: TFA's own works
+    tfa_beam.gather_tree = graph_gather_tree
 
 # ---------------------------------------------------------------------------------------------
 # Model
@@ -441,36 +448,121 @@ def accuracy(pred, pairs):
 # Timing
 
 
+class EagerDecoders:
+    """The greedy and beam decoders as TF2 tf.functions (eager mode, --time-eager only).
+
+    Same objects and settings as Model; every weight is loaded from the model file by canonical
+    name. Each function maps (source_ids [B, S], source_length [B]) to ids: greedy sample_id
+    [B, T], beam predicted_ids [B, T, K].
+    """
+
+    def __init__(self, weights):
+        self.src_emb = tf.Variable(tf.zeros([VS, EMBED]))
+        self.tgt_emb = tf.Variable(tf.zeros([VT, EMBED]))
+        self.enc_cell = tf.compat.v1.nn.rnn_cell.GRUCell(UNITS)
+        self.dec_cell = tf.compat.v1.nn.rnn_cell.GRUCell(UNITS)
+        self.mech = tfa.seq2seq.BahdanauAttention(ATT_UNITS, normalize=True)
+        self.wrapper = tfa.seq2seq.AttentionWrapper(
+            self.dec_cell, self.mech, attention_layer_size=ATT_LAYER, alignment_history=True,
+            output_attention=True)
+        self.proj = tf.compat.v1.layers.Dense(VT, name="output_projection")
+        spec = (tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32))
+        self.greedy = tf.function(self._greedy, input_signature=spec)
+        self.beam = tf.function(self._beam, input_signature=spec)
+        self.greedy(*encode_sources(["1 jan 2000"]))  # creates the variables
+        names = {"embedding/source": self.src_emb, "embedding/target": self.tgt_emb,
+                 "output_projection/kernel": self.proj.kernel,
+                 "output_projection/bias": self.proj.bias}
+        names.update(tf1_names(cell=self.enc_cell, cell_scope="encoder/gru_cell"))
+        names.update(tf1_names(
+            cell=self.dec_cell, mechanism=self.mech, wrapper=self.wrapper,
+            cell_scope="decoder/attention_wrapper/gru_cell",
+            mechanism_scope="decoder/attention_wrapper/bahdanau_attention",
+            memory_layer_scope="decoder/memory_layer",
+            wrapper_scope="decoder/attention_wrapper"))
+        assert sorted(names) == sorted(weights)
+        for n, var in names.items():
+            var.assign(weights[n])
+
+    def _encode(self, src, lens, width):
+        out, state = tf.compat.v1.nn.dynamic_rnn(
+            self.enc_cell, tf.nn.embedding_lookup(self.src_emb, src), sequence_length=lens,
+            dtype=tf.float32, scope="encoder")
+        if width > 1:
+            out, lens, state = (tfa.seq2seq.tile_batch(x, width) for x in (out, lens, state))
+        self.mech.setup_memory(out, memory_sequence_length=lens)
+        return self.wrapper.get_initial_state(batch_size=tf.shape(out)[0],
+                                              dtype=tf.float32).clone(cell_state=state)
+
+    def _greedy(self, src, lens):
+        dec = tfa.seq2seq.BasicDecoder(
+            self.wrapper, tfa.seq2seq.GreedyEmbeddingSampler(), output_layer=self.proj,
+            maximum_iterations=MAX_ITERATIONS, impute_finished=False)
+        out, _, _ = dec(self.tgt_emb, start_tokens=tf.fill([tf.shape(src)[0]], GO_ID),
+                        end_token=EOS_ID, initial_state=self._encode(src, lens, 1))
+        return out.sample_id
+
+    def _beam(self, src, lens):
+        dec = tfa.seq2seq.BeamSearchDecoder(
+            self.wrapper, beam_width=BEAM_WIDTH, output_layer=self.proj,
+            length_penalty_weight=LENGTH_PENALTY, coverage_penalty_weight=0.0,
+            maximum_iterations=MAX_ITERATIONS)
+        out, _, _ = dec(self.tgt_emb, start_tokens=tf.fill([tf.shape(src)[0]], GO_ID),
+                        end_token=EOS_ID, initial_state=self._encode(src, lens, BEAM_WIDTH))
+        return out.predicted_ids
+
+
+def median_ms(run, repeats):
+    """(median, min) wall time of run() in ms over `repeats` calls after 5 warm-up calls."""
+    for _ in range(5):
+        run()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times)) * 1e3, float(np.min(times)) * 1e3
+
+
 def time_decode(args):
+    """Times TF's decodes of the written model; first checks they give the TSV's strings."""
     model_path = os.path.join(args.out, MODEL_FILE)
-    _, _, test, _ = heldout_sets()
-    sources = [s for s, _ in test]
-    rows = []
-    for threads in (0, 1):
-        model, sess, meta = load_model(model_path, threads)
-        greedy, beam = model.decode(sess, sources)
-        assert accuracy(greedy, test) == float(meta["heldout_greedy_accuracy"])
-        assert accuracy(beam, test) == float(meta["heldout_beam_accuracy"])
+    with open(os.path.join(args.out, TSV_FILE), encoding="utf-8") as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if not line.startswith("#")]
+    sources = [r[0] for r in rows]
+    want = ([r[2] for r in rows], [r[3] for r in rows])
+    table = []
+    if EAGER:
+        weights, _ = read_safetensors(model_path)
+        dec = EagerDecoders(weights)
+        src, lens = (tf.constant(x) for x in encode_sources(sources))
+        got = ([decode_ids(r) for r in dec.greedy(src, lens).numpy()],
+               [decode_ids(r[:, 0]) for r in dec.beam(src, lens).numpy()])
+        assert got == want, "tf.function decodes differ from the TSV"
         for batch in (1, 64, len(sources)):
-            feed = model.feed(sources[:batch])
-            for name, fetch in (("greedy", model.greedy["greedy/sample_id"]),
-                                ("beam", model.beam["beam/predicted_ids"])):
-                for _ in range(5):
-                    sess.run(fetch, feed)
-                times = []
-                for _ in range(args.repeats):
-                    t0 = time.perf_counter()
-                    sess.run(fetch, feed)
-                    times.append(time.perf_counter() - t0)
-                med = float(np.median(times))
-                rows.append((name, threads or "default", batch, med * 1e3,
-                             med * 1e6 / batch, float(np.min(times)) * 1e3))
-        sess.close()
-    print(f"TF {tf.__version__} / TFA {tfa.__version__} session.run(ids from source ids), "
-          f"{args.repeats} runs after 5 warm-up, {os.cpu_count()} CPUs")
+            src, lens = (tf.constant(x) for x in encode_sources(sources[:batch]))
+            for name, fn in (("greedy", dec.greedy), ("beam", dec.beam)):
+                med, mn = median_ms(lambda: fn(src, lens).numpy(), args.repeats)
+                table.append((name, "default", batch, med, mn))
+        how = "TF2 eager, tf.function(ids from source ids) + .numpy()"
+    else:
+        for threads in (0, 1):
+            model, sess, _ = load_model(model_path, threads)
+            assert model.decode(sess, sources) == want, "session decodes differ from the TSV"
+            for batch in (1, 64, len(sources)):
+                feed = model.feed(sources[:batch])
+                for name, fetch in (("greedy", model.greedy["greedy/sample_id"]),
+                                    ("beam", model.beam["beam/predicted_ids"])):
+                    med, mn = median_ms(lambda: sess.run(fetch, feed), args.repeats)
+                    table.append((name, threads or "default", batch, med, mn))
+            sess.close()
+        how = "TF1 graph mode, session.run(ids from source ids)"
+    print(f"TF {tf.__version__} / TFA {tfa.__version__} {how}, {args.repeats} runs after 5 "
+          f"warm-up, {os.cpu_count()} CPUs; all 500 decodes checked against {TSV_FILE}")
     print("decoder  threads  batch   median ms  us/sequence      min ms")
-    for name, thr, batch, med, per, mn in rows:
-        print(f"{name:7s}  {str(thr):>7s}  {batch:5d}  {med:10.3f}  {per:11.1f}  {mn:10.3f}")
+    for name, thr, batch, med, mn in table:
+        print(f"{name:7s}  {str(thr):>7s}  {batch:5d}  {med:10.3f}  {med * 1e3 / batch:11.1f}  "
+              f"{mn:10.3f}")
     return 0
 
 
@@ -487,9 +579,13 @@ def main(argv=None):
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--time-decode", action="store_true",
                     help="do not train: time TF's decodes of the written model")
-    ap.add_argument("--repeats", type=int, default=30, help="timed runs per case")
+    ap.add_argument("--time-eager", action="store_true",
+                    help="like --time-decode, for the same decoders as TF2 tf.functions")
+    ap.add_argument("--repeats", type=int, default=50, help="timed runs per case")
     args = ap.parse_args(argv)
-    if args.time_decode:
+    if args.time_decode or args.time_eager:
+        if args.time_eager != EAGER:
+            ap.error("--time-eager must be given on the command line")
         return time_decode(args)
 
     max_source = check_formats()
