@@ -20,6 +20,7 @@ golden_common.py), then runs the other generators, each in its own process
            tools/train/gen_keras_attention.py    tests/golden/keras/    (TFA inside Keras)
   trained  tools/train/train_tf_attention.py     tests/golden/trained/  (trains, ~10 s)
            tools/train/train_keras_gru.py        tests/golden/trained/  (trains, ~10 s)
+           tools/train/train_date_attention.py   tests/golden/trained/  (trains, ~45 s)
   torch    tools/train/train_torch_rnn.py        tests/golden/trained/  (Debian python3-torch,
                                                  run by /usr/bin/python3; trains, ~1 min)
 Run:  tools/reference/.venv/bin/python tools/reference/gen_golden.py [--only core,npz,...]
@@ -48,6 +49,7 @@ SUBPROCESS_GENERATORS = [
     ("keras", VENV_PYTHON, "tools/train/gen_keras_attention.py"),
     ("trained", VENV_PYTHON, "tools/train/train_tf_attention.py"),
     ("trained", VENV_PYTHON, "tools/train/train_keras_gru.py"),
+    ("trained", VENV_PYTHON, "tools/train/train_date_attention.py"),
     ("torch", "/usr/bin/python3", "tools/train/train_torch_rnn.py"),
 ]
 
