@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 machine (root) to a result:
 #   bash tools/build.sh example   installs what is missing, builds and runs the tutorial encoder
+#                                 and the date translator (greedy + beam decoding, heatmaps)
 #   bash tools/build.sh test      installs what is missing, builds everything, runs the test suite,
 #                                 then runs the test programs again under every GEMM backend and
 #                                 two threads (OpenBLAS, oneDNN, Eigen with OpenMP)
@@ -12,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
 packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
-          libopenblas-dev libdnnl-dev)
+          libopenblas-dev libdnnl-dev libstb-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,8 +30,10 @@ jobs=$(nproc)
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
 case "$mode" in
   example)
-    cmake --build "$build" -j"$jobs" --target tutorial_encoder
+    cmake --build "$build" -j"$jobs" --target tutorial_encoder translate
     "$build/examples/tutorial_encoder"
+    # Then decoding: dates to ISO with a model trained in TensorFlow, heatmaps in build/examples.
+    "$build/examples/translate" --heatmap "$build/examples/attention"
     ;;
   test)
     cmake --build "$build" -j"$jobs"

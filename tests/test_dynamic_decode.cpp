@@ -1,0 +1,99 @@
+// dynamic_decode end to end on a model trained in TensorFlow (examples/date_model.hpp, trained by
+// tools/train/train_date_attention.py): greedy and beam decoding of eight held-out dates, every
+// tensor TensorFlow returned (ids, logits, lengths, alignment history, beam scores, parents,
+// log-probs) against tests/golden/trained/date_attention_expected.safetensors. The 500 held-out
+// strings are checked by the example_translate_heldout test.
+#include <gtest/gtest.h>
+
+#include "date_model.hpp"
+#include "golden.hpp"
+
+using namespace seq2seq;
+
+namespace {
+
+const char* kModel = SEQ2SEQ_GOLDEN_DIR "/trained/date_attention_model.safetensors";
+
+// An integer tensor of the fixture as int32 of the given shape.
+template <int Rank>
+IntTensor<Rank> ints(const io::SafetensorsFile& f, const std::string& name,
+                     const std::array<Index, Rank>& shape) {
+  const std::vector<int64_t> v = f.integers(name);
+  IntTensor<Rank> out(shape);
+  EXPECT_EQ(static_cast<Index>(v.size()), out.size()) << name;
+  for (Index i = 0; i < out.size() && i < static_cast<Index>(v.size()); ++i) {
+    out.data()[i] = static_cast<int32_t>(v[static_cast<std::size_t>(i)]);
+  }
+  return out;
+}
+
+template <int Rank>
+void expect_equal(const IntTensor<Rank>& actual, const IntTensor<Rank>& expected,
+                  const std::string& what) {
+  ASSERT_EQ(shape_string(actual), shape_string(expected)) << what;
+  for (Index i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(actual.data()[i], expected.data()[i]) << what << "[" << i << "]";
+  }
+}
+
+struct TrainedDecode : ::testing::Test {
+  TrainedDecode()
+      : model(kModel), expected(golden::open("trained/date_attention_expected.safetensors")) {
+    const auto ids = expected.integers("source_ids");
+    const auto lengths = expected.integers("source_length");
+    const auto width = static_cast<std::size_t>(golden::meta_int(expected, "source_time"));
+    for (std::size_t b = 0; b < lengths.size(); ++b) {
+      sources.emplace_back(ids.begin() + static_cast<long>(b * width),
+                           ids.begin() + static_cast<long>(b * width + lengths[b]));
+    }
+    batch = static_cast<Index>(lengths.size());
+  }
+  date_model::DateModel model;
+  io::SafetensorsFile expected;
+  std::vector<std::vector<int64_t>> sources;
+  Index batch = 0;
+};
+
+}  // namespace
+
+TEST_F(TrainedDecode, GreedyMatchesTensorFlow) {
+  const auto enc = date_model::encode(model, sources);
+  golden::expect_close(enc.final_state, expected.tensor<float, 2>("encoder/final_state"),
+                       "encoder/final_state");
+  const auto g = date_model::greedy(model, enc);
+  const Index steps = golden::meta_int(expected, "greedy_time");
+  expect_equal(g.outputs.sample_id, ints<2>(expected, "greedy/sample_id", {batch, steps}),
+               "greedy/sample_id");
+  expect_equal(g.final_sequence_lengths, ints<1>(expected, "greedy/lengths", {batch}),
+               "greedy/lengths");
+  golden::expect_close(g.outputs.rnn_output, expected.tensor<float, 3>("greedy/rnn_output"),
+                       "greedy/rnn_output");
+  // TF's history covers the batch's longest source (its padding); ours the longest source too.
+  golden::expect_close(g.final_state.alignment_history,
+                       expected.tensor<float, 3>("greedy/final_state/alignment_history"),
+                       "greedy/final_state/alignment_history");
+  // And the strings are the targets.
+  const auto targets = expected.integers("target_ids");
+  for (Index b = 0; b < batch; ++b) {
+    for (Index t = 0; t < steps; ++t) {
+      EXPECT_EQ(g.outputs.sample_id(b, t), targets[static_cast<std::size_t>(b * steps + t)]);
+    }
+  }
+}
+
+TEST_F(TrainedDecode, BeamSearchMatchesTensorFlow) {
+  const auto r = date_model::beam(model, date_model::encode(model, sources));
+  const Index steps = golden::meta_int(expected, "beam_time"), k = model.beam_width;
+  const std::array<Index, 3> shape{batch, steps, k};
+  expect_equal(r.outputs.predicted_ids, ints<3>(expected, "beam/predicted_ids", shape),
+               "beam/predicted_ids");
+  const auto& raw = r.outputs.beam_search_decoder_output;
+  expect_equal(raw.predicted_ids, ints<3>(expected, "beam/step_predicted_ids", shape),
+               "beam/step_predicted_ids");
+  expect_equal(raw.parent_ids, ints<3>(expected, "beam/parent_ids", shape), "beam/parent_ids");
+  golden::expect_close(raw.scores, expected.tensor<float, 3>("beam/scores"), "beam/scores");
+  golden::expect_close(r.final_state.log_probs, expected.tensor<float, 2>("beam/log_probs"),
+                       "beam/log_probs");
+  expect_equal(r.final_sequence_lengths, ints<2>(expected, "beam/lengths", {batch, k}),
+               "beam/lengths");
+}
