@@ -56,6 +56,49 @@ auto gru_wrapper(const Tensor3<T>& mem, std::vector<int64_t> lengths) {
   return AttentionWrapper(std::move(gru), std::move(mech), std::move(config));
 }
 
+/// The same decoder with an LSTMCell (state LSTMStateTuple).
+template <class T>
+auto lstm_wrapper(const Tensor3<T>& mem, std::vector<int64_t> lengths) {
+  using S = Sizes;
+  LSTMCell<T> lstm(S::H, {wave2<T>(S::E + S::A + S::H, 4 * S::H, 12), wave1<T>(4 * S::H, 13)});
+  BahdanauAttention<T> mech(S::U, mem, std::move(lengths),
+                            {wave2<T>(S::Dm, S::U, 5), wave2<T>(S::H, S::U, 6), wave1<T>(S::U, 7)});
+  AttentionWrapperConfig<T> config;
+  config.attention_layer_size = S::A;
+  config.attention_layer_kernel = wave2<T>(S::H + S::Dm, S::A, 8);
+  config.alignment_history = true;
+  return AttentionWrapper(std::move(lstm), std::move(mech), std::move(config));
+}
+
+/// Two Bahdanau mechanisms over the same memory (TF's multi mode), attention layers 3 + 2 = A.
+template <class T>
+auto multi_wrapper(const Tensor3<T>& mem, const std::vector<int64_t>& lengths) {
+  using S = Sizes;
+  const Index rows = S::E + S::A + S::H;
+  GRUCell<T> gru(S::H, {wave2<T>(rows, 2 * S::H, 1), wave1<T>(2 * S::H, 2), wave2<T>(rows, S::H, 3),
+                        wave1<T>(S::H, 4), {}});
+  BahdanauAttention<T> first(S::U, mem, lengths,
+                             {wave2<T>(S::Dm, S::U, 5), wave2<T>(S::H, S::U, 6), wave1<T>(S::U, 7)});
+  BahdanauAttention<T> second(2, mem, lengths,
+                              {wave2<T>(S::Dm, 2, 15), wave2<T>(S::H, 2, 16), wave1<T>(2, 17)});
+  MultiAttentionWrapperConfig<T> config;
+  config.attention_layer_size = {3, 2};
+  config.attention_layer_kernel = {wave2<T>(S::H + S::Dm, 3, 8), wave2<T>(S::H + S::Dm, 2, 18)};
+  config.alignment_history = true;
+  return AttentionWrapper(std::move(gru), std::tuple{std::move(first), std::move(second)},
+                          std::move(config));
+}
+
+/// A bare two-layer decoder cell (no attention): MultiRNNCell(GRU(6), LSTM(5)), output 5 = A.
+template <class T>
+auto stacked_cell() {
+  using S = Sizes;
+  GRUCell<T> gru(S::H, {wave2<T>(S::E + S::H, 2 * S::H, 21), wave1<T>(2 * S::H, 22),
+                        wave2<T>(S::E + S::H, S::H, 23), wave1<T>(S::H, 24), {}});
+  LSTMCell<T> lstm(S::A, {wave2<T>(S::H + S::A, 4 * S::A, 25), wave1<T>(4 * S::A, 26)});
+  return MultiRNNCell(std::move(gru), std::move(lstm));
+}
+
 template <class T>
 Tensor2<T> embedding() {
   return wave2<T>(Sizes::V, Sizes::E, 9, 1.0);

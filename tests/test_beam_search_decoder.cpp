@@ -53,6 +53,64 @@ TYPED_TEST(BeamTyped, WidthOneIsGreedy) {
   }
 }
 
+// Width 1 = greedy for every state structure the beam gathers: an LSTM wrapper
+// (LSTMStateTuple), two mechanisms (MultiAttentionWrapperState) and a bare MultiRNNCell (tuple).
+template <class Cell>
+void expect_width_one_is_greedy(const Cell& cell, const std::string& what) {
+  const std::vector<int64_t> start{1, 2, 0};
+  DynamicDecodeOptions options;
+  options.maximum_iterations = 6;
+  const BasicDecoder greedy(cell, GreedyEmbeddingHelper<double>(embedding<double>(), start, 4),
+                            cell.zero_state(Sizes::B), output_layer<double>());
+  const auto g = dynamic_decode(greedy, options);
+  BeamSearchDecoderOptions<double> beam_options;
+  beam_options.output_layer = output_layer<double>();
+  const BeamSearchDecoder beam(cell, embedding<double>(), start, 4, cell.zero_state(Sizes::B), 1,
+                               beam_options);
+  const auto r = dynamic_decode(beam, options);
+  for (Index b = 0; b < Sizes::B; ++b) {
+    EXPECT_EQ(r.final_sequence_lengths(b, 0), g.final_sequence_lengths(b)) << what;
+    for (Index t = 0; t < g.final_sequence_lengths(b); ++t) {
+      EXPECT_EQ(r.outputs.predicted_ids(b, t, 0), g.outputs.sample_id(b, t)) << what;
+    }
+  }
+}
+
+TEST(BeamSearchDecoder, WidthOneIsGreedyForEveryStateType) {
+  expect_width_one_is_greedy(lstm_wrapper<double>(memory<double>(), memory_lengths()), "lstm");
+  expect_width_one_is_greedy(multi_wrapper<double>(memory<double>(), memory_lengths()), "multi");
+  expect_width_one_is_greedy(stacked_cell<double>(), "stacked");
+}
+
+// With several beams the gathers move every field of every state type with its beam: the
+// (LSTM, two mechanisms) decoders run with coverage (mean of the mechanisms' alignments) and
+// their final states have B*K rows everywhere.
+TEST(BeamSearchDecoder, GathersEveryStateType) {
+  const Index K = 3;
+  BeamSearchDecoderOptions<double> options;
+  options.output_layer = output_layer<double>();
+  options.coverage_penalty_weight = 0.4;
+  DynamicDecodeOptions run;
+  run.maximum_iterations = 5;
+  const auto lstm = lstm_wrapper<double>(tile_batch(memory<double>(), K), tile_batch(memory_lengths(), K));
+  const auto r1 = dynamic_decode(BeamSearchDecoder(lstm, embedding<double>(), {1, 2, 0}, 4, lstm.zero_state(9), K, options), run);
+  EXPECT_EQ(r1.final_state.cell_state.cell_state.c.dimension(0), 9);
+  EXPECT_EQ(r1.final_state.accumulated_attention_probs.dimension(2), Sizes::Tm);
+  const auto multi = multi_wrapper<double>(tile_batch(memory<double>(), K), tile_batch(memory_lengths(), K));
+  const auto r2 = dynamic_decode(BeamSearchDecoder(multi, embedding<double>(), {1, 2, 0}, 4, multi.zero_state(9), K, options), run);
+  ASSERT_EQ(r2.final_state.cell_state.alignment_history.size(), 2u);
+  EXPECT_EQ(r2.final_state.cell_state.alignment_history[1].dimension(0), r2.outputs.predicted_ids.dimension(1));
+  // A beam's accumulated attention sums its (mean) alignments over the steps it was alive (not
+  // finished before the step), which its length counts too; every alignment row sums to 1.
+  for (Index b = 0; b < Sizes::B; ++b) {
+    for (Index k = 0; k < K; ++k) {
+      double sum = 0;
+      for (Index j = 0; j < Sizes::Tm; ++j) sum += r2.final_state.accumulated_attention_probs(b, k, j);
+      EXPECT_NEAR(sum, static_cast<double>(r2.final_state.lengths(b, k)), 1e-9) << b << "," << k;
+    }
+  }
+}
+
 // Beams come out best first: at every step the scores are non-increasing across beams, and
 // back-tracked beams start from the start of the search (a parent chain exists for each).
 TEST(BeamSearchDecoder, ScoresSortedAndBeamsDistinct) {
