@@ -48,8 +48,10 @@ Cases
       dec(embedding, start_tokens, end_token, initial_state). TF tiled the memory, the memory
       lengths and the cloned cell state with tfa.seq2seq.tile_batch(., K) and called
       get_initial_state(batch_size = B * K); the fixture holds them untiled ([B, ...]).
-        k3_gru_lp0           K 3, length penalty 0, beams finish at different steps
-        k3_gru_lp06          K 3, length penalty 0.6, normalize, finishing beams
+      In lp0, lp06, lp1_clone and cov04 it is asserted that some beam finished before the last
+      step and that some example's beams have different lengths.
+        k3_gru_lp0           K 3, length penalty 0
+        k3_gru_lp06          K 3, length penalty 0.6, normalize
         k3_lstm_lp1_clone    K 3, LSTM, length penalty 1.0, cloned state
         k3_gru_cov04         K 3, coverage penalty 0.4, length penalty 0.6, normalize
         k1_gru               K 1 (greedy through the beam decoder)
@@ -88,7 +90,9 @@ BasicDecoder fixtures (training and greedy); T_out = metadata "steps" (loop iter
   With impute_finished = 1 a finished row's rnn_output is 0 and its sample_id 0, and its state is
   copied through (so the final state is the state after its last unfinished step), but the
   alignment_history TensorArray is not copied through: it gets an entry every step for every row,
-  computed by the cell from the frozen state. With impute_finished = 0 finished rows keep being
+  the alignments the cell computed from the frozen state and the row's next input (the embedding
+  of the id the row really sampled, not of the imputed 0), so these entries differ from the
+  impute_finished = 0 run's. With impute_finished = 0 finished rows keep being
   decoded (their later outputs and states are what the cell computed; the values are recorded).
 BeamSearchDecoder fixtures; batch-major outputs (output_time_major = 0), T_out = "steps":
   embedding [V, E], start_tokens [B] int32
