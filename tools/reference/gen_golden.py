@@ -39,7 +39,8 @@ from golden_common import (DTYPES, ROOT, Weights, as_dict_state, bahdanau_weight
 # Topic modules run in this process after the core cases; each has generate() and writes its own
 # fixtures (issue-4 features). Missing modules are skipped.
 TOPIC_MODULES = [
-    "golden_lstm", "golden_rnn", "golden_attention", "golden_wrapper", "golden_integration"]
+    "golden_lstm", "golden_rnn", "golden_attention", "golden_wrapper", "golden_integration",
+    "golden_decode"]
 
 # Generators that run in their own process: (group, interpreter, script).
 VENV_PYTHON = sys.executable
