@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "alloc_counter.hpp"
+#include "decode_golden.hpp"
 #include "decode_models.hpp"
 #include "throws_error.hpp"
 
@@ -25,6 +26,60 @@ Tensor3<T> decoder_inputs(Index batch, Index time) {
 }
 
 }  // namespace
+
+// Every BasicDecoder fixture of TFA 0.23 (training and greedy samplers; impute_finished,
+// output_time_major, maximum_iterations, EOS at step 0, never EOS, cloned LSTM state, no output
+// layer): outputs, ids, lengths and every final state field.
+template <class T, class Wrapper>
+void check_basic_decoder(const io::SafetensorsFile& f, const Wrapper& wrapper) {
+  const Index batch = golden::meta_int(f, "batch");
+  const auto init = decode_golden::initial_state<Wrapper, T>(f, wrapper, batch, 1);
+  const auto options = decode_golden::options(f);
+  auto check = [&](const auto& decoder) {
+    const auto r = dynamic_decode(decoder, options);
+    const Index steps = golden::meta_int(f, "steps");
+    const std::array<Index, 2> ids_shape =
+        options.output_time_major ? std::array<Index, 2>{steps, batch} : std::array<Index, 2>{batch, steps};
+    decode_golden::expect_equal(r.outputs.sample_id, decode_golden::ints<2>(f, "expected/sample_id", ids_shape),
+                                "sample_id");
+    golden::expect_close(r.outputs.rnn_output, f.tensor<T, 3>("expected/rnn_output"), "rnn_output");
+    decode_golden::expect_equal(r.final_sequence_lengths,
+                                decode_golden::ints<1>(f, "expected/sequence_lengths", {batch}),
+                                "sequence_lengths");
+    golden::expect_state(r.final_state.cell_state, f, "expected/final_state/cell_state/");
+    for (const char* field : {"attention", "alignments", "attention_state"}) {
+      const auto& actual = std::string(field) == "attention"    ? r.final_state.attention
+                           : std::string(field) == "alignments" ? r.final_state.alignments
+                                                                : r.final_state.attention_state;
+      golden::expect_close(actual, f.tensor<T, 2>(std::string("expected/final_state/") + field), field);
+    }
+    golden::expect_close(r.final_state.alignment_history,
+                         f.tensor<T, 3>("expected/final_state/alignment_history"), "alignment_history");
+  };
+  const auto layer = decode_golden::output_layer<T>(f);
+  if (f.metadata("sampler") == "training") {
+    const bool time_major = options.output_time_major;
+    check(BasicDecoder(wrapper, TrainingHelper<T>(f.tensor<T, 3>("inputs"), f.integers("sequence_length"), time_major),
+                       init, layer));
+  } else {
+    const int64_t end_token = golden::meta_int(f, "end_token");
+    check(BasicDecoder(wrapper, GreedyEmbeddingHelper<T>(f.tensor<T, 2>("embedding"), f.integers("start_tokens"), end_token),
+                       init, layer));
+  }
+}
+
+TEST(BasicDecoderGolden, MatchesTensorFlowAddons) {
+  auto names = golden::cases("decode_training_");
+  const auto greedy = golden::cases("decode_greedy_");
+  names.insert(names.end(), greedy.begin(), greedy.end());
+  ASSERT_GE(names.size(), 18u);
+  for (const auto& name : names) {
+    golden::with_dtype(name, [](auto zero, const io::SafetensorsFile& f) {
+      using T = decltype(zero);
+      decode_golden::with_wrapper<T>(f, 1, [&](const auto& wrapper) { check_basic_decoder<T>(f, wrapper); });
+    });
+  }
+}
 
 // Teacher forcing is dynamic_rnn with an output layer: for every row and step within its length
 // the logits must be Dense(dynamic_rnn outputs), and the ids their argmax.

@@ -6,35 +6,15 @@
 #include <gtest/gtest.h>
 
 #include "date_model.hpp"
-#include "golden.hpp"
+#include "decode_golden.hpp"
 
 using namespace seq2seq;
+using decode_golden::expect_equal;
+using decode_golden::ints;
 
 namespace {
 
 const char* kModel = SEQ2SEQ_GOLDEN_DIR "/trained/date_attention_model.safetensors";
-
-// An integer tensor of the fixture as int32 of the given shape.
-template <int Rank>
-IntTensor<Rank> ints(const io::SafetensorsFile& f, const std::string& name,
-                     const std::array<Index, Rank>& shape) {
-  const std::vector<int64_t> v = f.integers(name);
-  IntTensor<Rank> out(shape);
-  EXPECT_EQ(static_cast<Index>(v.size()), out.size()) << name;
-  for (Index i = 0; i < out.size() && i < static_cast<Index>(v.size()); ++i) {
-    out.data()[i] = static_cast<int32_t>(v[static_cast<std::size_t>(i)]);
-  }
-  return out;
-}
-
-template <int Rank>
-void expect_equal(const IntTensor<Rank>& actual, const IntTensor<Rank>& expected,
-                  const std::string& what) {
-  ASSERT_EQ(shape_string(actual), shape_string(expected)) << what;
-  for (Index i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(actual.data()[i], expected.data()[i]) << what << "[" << i << "]";
-  }
-}
 
 struct TrainedDecode : ::testing::Test {
   TrainedDecode()

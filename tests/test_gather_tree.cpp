@@ -1,8 +1,8 @@
-// gather_tree's rules on hand-made beams (TF's fixtures are checked in
-// test_beam_search_decoder.cpp): back-tracking through parents, the length cut, end-token fill
-// after the first end token, and the errors.
+// gather_tree: TF Addons' fixture, and its rules on hand-made beams: back-tracking through
+// parents, the length cut, end-token fill after the first end token, and the errors.
 #include <gtest/gtest.h>
 
+#include "decode_golden.hpp"
 #include "throws_error.hpp"
 
 #include <seq2seq/decode/gather_tree.hpp>
@@ -56,6 +56,20 @@ TEST(GatherTree, LengthCutEndTokenFillAndZeroLength) {
   EXPECT_EQ(eos(3, 0, 0), 9);
 }
 
+// TensorFlow Addons' gather_tree on hand-made beams (plain back-tracking, a length below T, 0
+// and above T, EOS mid-path and at step 0, ids after EOS, out-of-range parents past a length).
+TEST(GatherTree, MatchesTensorFlowAddons) {
+  const auto f = golden::open("gather_tree_int32.safetensors");
+  const Index t = golden::meta_int(f, "max_time"), b = golden::meta_int(f, "batch");
+  const Index k = golden::meta_int(f, "beam_width");
+  std::vector<int32_t> lengths;
+  for (int64_t v : f.integers("max_sequence_lengths")) lengths.push_back(static_cast<int32_t>(v));
+  const auto out = gather_tree(decode_golden::ints<3>(f, "step_ids", {t, b, k}),
+                               decode_golden::ints<3>(f, "parent_ids", {t, b, k}), lengths,
+                               static_cast<int32_t>(golden::meta_int(f, "end_token")));
+  decode_golden::expect_equal(out, decode_golden::ints<3>(f, "expected/beams", {t, b, k}), "beams");
+}
+
 TEST(GatherTree, Errors) {
   const auto step = ids3(2, 1, 2, {1, 2, 3, 4});
   EXPECT_TRUE(throws_error([&] { gather_tree(step, ids3(2, 1, 1, {0, 0}), {2}, 0); },
@@ -67,4 +81,9 @@ TEST(GatherTree, Errors) {
                            {"parent_ids[1,0,0]=2", "outside [0, beam_width=2)"}));
   EXPECT_TRUE(throws_error([&] { gather_tree(step, ids3(2, 1, 2, {0, 0, 0, -1}), {2}, 0); },
                            {"parent_ids[1,0,1]=-1"}));
+  // Step 0's parents are never followed, but TFA rejects them too; past the length they are
+  // ignored.
+  EXPECT_TRUE(throws_error([&] { gather_tree(step, ids3(2, 1, 2, {0, 7, 0, 0}), {2}, 0); },
+                           {"parent_ids[0,0,1]=7"}));
+  EXPECT_EQ(gather_tree(step, ids3(2, 1, 2, {0, 0, 9, 9}), {1}, 0)(0, 0, 1), 2);
 }

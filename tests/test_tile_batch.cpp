@@ -1,8 +1,8 @@
 // tile_batch: every batch row repeated K times in place (tfa.seq2seq.tile_batch), not tf.tile's
-// whole-batch repetition. TF's own order is checked against its fixture in
-// test_beam_search_decoder.cpp; here the rule itself on every supported structure.
+// whole-batch repetition: TF's fixture, and the rule itself on every supported structure.
 #include <gtest/gtest.h>
 
+#include "golden.hpp"
 #include "throws_error.hpp"
 
 #include <seq2seq/decode/tile_batch.hpp>
@@ -33,6 +33,13 @@ TEST(TileBatch, RepeatsEachRowKTimesInPlace) {
   // Not tf.tile's order (x[0], x[1], x[2], x[0], ...): row 1 is example 0 again.
   EXPECT_EQ(tiled(1, 0, 0), x(0, 0, 0));
   EXPECT_NE(tiled(1, 0, 0), x(1, 0, 0));
+}
+
+TEST(TileBatch, MatchesTensorFlowAddons) {
+  const auto f = golden::open("decode_tile_batch.safetensors");
+  const Tensor3<float> tiled = tile_batch(f.tensor<float, 3>("t"), 3);
+  golden::expect_close(tiled, f.tensor<float, 3>("expected/t"), "t");
+  EXPECT_EQ(tile_batch(f.integers("lengths"), 3), f.integers("expected/lengths"));
 }
 
 TEST(TileBatch, LengthsStatesAndTuples) {

@@ -22,6 +22,11 @@ with clone = 1 its .clone(cell_state = initial_cell_state). Every weight is assi
 step 0, distinct finishing steps, ties, argmax / top_k margins of at least 1e-3 relative so that
 float rounding cannot flip a decision, ...) and asserts them; metadata "seed" is the seed used.
 
+Every decoder gets dtype = the case's dtype. The decoders are Keras layers: without it their
+policy is float32 and Keras casts the call's first argument (the training inputs, the embedding)
+to float32 before the float64 AttentionWrapper casts it back, so a float64 decode would silently
+run on float32-rounded inputs.
+
 Cases
   decode_training_{gru,gru_impute,gru_time_major,gru_impute_time_major}_{f32,f64}
       BasicDecoder(TrainingSampler) with sequence_length (4, 0, 6) over inputs of T = 6 steps:
@@ -263,7 +268,8 @@ def training_case(seed, dt, kind="gru", impute=False, time_major=False, output_l
                       layer_size=LAYER if output_layer else None)
         decoder = tfa.seq2seq.BasicDecoder(
             setup.wrapper, tfa.seq2seq.TrainingSampler(time_major=time_major),
-            output_layer=setup.dense, impute_finished=impute, output_time_major=time_major)
+            output_layer=setup.dense, impute_finished=impute, output_time_major=time_major,
+            dtype=tf_dtype)
         logits, ids, seq_len, fin, hist = run_basic(
             setup, dt, decoder, (tf.constant(x),),
             dict(sequence_length=tf.constant(lengths, tf.int32)))
@@ -291,7 +297,7 @@ def greedy_case(seed, dt, kind="gru", impute=False, clone=False, normalize=False
         setup = Setup(w, kind, dt, clone=clone, normalize=normalize)
         decoder = tfa.seq2seq.BasicDecoder(
             setup.wrapper, tfa.seq2seq.GreedyEmbeddingSampler(), output_layer=setup.dense,
-            impute_finished=impute, maximum_iterations=maximum_iterations)
+            impute_finished=impute, maximum_iterations=maximum_iterations, dtype=tf_dtype)
         logits, ids, seq_len, fin, hist = run_basic(
             setup, dt, decoder, (tf.constant(setup.embedding),),
             dict(start_tokens=tf.constant(START_TOKENS, tf.int32), end_token=END_TOKEN),
@@ -336,7 +342,7 @@ def beam_case(seed, dt, kind="gru", beam_width=3, length_penalty=0.0, coverage_p
         decoder = tfa.seq2seq.BeamSearchDecoder(
             setup.wrapper, K, output_layer=setup.dense, length_penalty_weight=length_penalty,
             coverage_penalty_weight=coverage_penalty, output_all_scores=all_scores,
-            maximum_iterations=maximum_iterations)
+            maximum_iterations=maximum_iterations, dtype=tf_dtype)
         return decoder(tf.constant(setup.embedding), start_tokens=tf.constant(START_TOKENS),
                        end_token=END_TOKEN, initial_state=setup.initial_state())
 

@@ -18,8 +18,9 @@ using IntTensor = Eigen::Tensor<int32_t, Rank, Eigen::RowMajor, Index>;
 /// (b, k), L = min(T, max_sequence_lengths[b]); out[L-1] = step_ids[L-1, b, k] and, going back,
 /// out[t] = step_ids[t, b, p] with p the parent recorded at t+1; every position at or after
 /// L, and after the first `end_token` of a beam, is `end_token`. Rows with L <= 0 are all
-/// end_token. Throws seq2seq::Error on mismatched shapes and on a parent id outside [0, K) that
-/// back-tracking reaches (TF rejects p < 0 and p > K only; p == K would read past the beam).
+/// end_token. Throws seq2seq::Error on mismatched shapes and on any parent id outside [0, K) at
+/// a step below its example's L (as TFA's gather_tree, which TF 2.15 runs; TF's C++ kernel
+/// checked only the parents it reached, and let p == K read past the beam).
 inline IntTensor<3> gather_tree(const IntTensor<3>& step_ids, const IntTensor<3>& parent_ids,
                                 const std::vector<int32_t>& max_sequence_lengths,
                                 int32_t end_token) {
@@ -37,17 +38,20 @@ inline IntTensor<3> gather_tree(const IntTensor<3>& step_ids, const IntTensor<3>
   for (Index b = 0; b < batch; ++b) {
     const Index length = std::min<Index>(steps, max_sequence_lengths[b]);
     if (length <= 0) continue;
-    for (Index k = 0; k < beams; ++k) {
-      out.data()[at(length - 1, b, k)] = step_ids.data()[at(length - 1, b, k)];
-      Index from = k;  // the beam whose parent id is being followed
-      int32_t parent = parent_ids.data()[at(length - 1, b, k)];
-      for (Index t = length - 2; t >= 0; --t) {
+    for (Index t = 0; t < length; ++t) {  // every parent within the length, as TFA checks
+      for (Index k = 0; k < beams; ++k) {
+        const int32_t parent = parent_ids.data()[at(t, b, k)];
         if (parent < 0 || parent >= beams) {
-          detail::fail("gather_tree: parent_ids[", t + 1, ",", b, ",", from, "]=", parent,
+          detail::fail("gather_tree: parent_ids[", t, ",", b, ",", k, "]=", parent,
                        " is outside [0, beam_width=", beams, ")");
         }
+      }
+    }
+    for (Index k = 0; k < beams; ++k) {
+      out.data()[at(length - 1, b, k)] = step_ids.data()[at(length - 1, b, k)];
+      int32_t parent = parent_ids.data()[at(length - 1, b, k)];
+      for (Index t = length - 2; t >= 0; --t) {
         out.data()[at(t, b, k)] = step_ids.data()[at(t, b, parent)];
-        from = parent;
         parent = parent_ids.data()[at(t, b, parent)];
       }
       bool ended = false;
