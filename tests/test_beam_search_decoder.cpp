@@ -43,6 +43,7 @@ void check_beam(const io::SafetensorsFile& f, const Wrapper& wrapper) {
   options.output_layer = decode_golden::output_layer<T>(f);
   options.length_penalty_weight = std::stod(f.metadata("length_penalty_weight"));
   options.coverage_penalty_weight = std::stod(f.metadata("coverage_penalty_weight"));
+  options.output_all_scores = true;
   const BeamSearchDecoder decoder(wrapper, f.tensor<T, 2>("embedding"), f.integers("start_tokens"),
                                   golden::meta_int(f, "end_token"),
                                   decode_golden::initial_state<Wrapper, T>(f, wrapper, batch * k, k),
@@ -65,6 +66,10 @@ void check_beam(const io::SafetensorsFile& f, const Wrapper& wrapper) {
     }
   } else {
     golden::expect_close(raw.scores, f.tensor<T, 3>("expected/beam/scores"), "beam/scores");
+  }
+  if (!(std::is_same_v<T, double> && alpha != 0.0 && alpha != 1.0)) {
+    // Every candidate's penalised score before top_k (TFA's output_all_scores).
+    golden::expect_close(raw.all_scores, f.tensor<T, 4>("expected/all_scores"), "all_scores");
   }
   decode_golden::expect_equal(r.final_sequence_lengths, ints<2>(f, "expected/sequence_lengths", {batch, k}), "sequence_lengths");
   const auto& st = r.final_state;

@@ -49,6 +49,9 @@ struct BeamSearchDecoderOptions {
   double length_penalty_weight = 0.0;    ///< α of ((5 + len)^α) / (6^α); 0 disables it
   double coverage_penalty_weight = 0.0;  ///< β of Wu et al.; needs an AttentionWrapper cell
   bool reorder_tensor_arrays = true;     ///< re-order alignment_history with the beams
+  /// Keep every candidate's penalised score of every step (TFA's output_all_scores):
+  /// dynamic_decode returns them as beam_search_decoder_output.all_scores [B, T, K, V].
+  bool output_all_scores = false;
 };
 
 /// TF's BeamSearchDecoder(cell, embedding, start_tokens, end_token, initial_state, beam_width,
@@ -86,6 +89,7 @@ class BeamSearchDecoder {
     std::vector<T> scores;            ///< every step's scores, [time, B, K]
     std::vector<int32_t> predicted_ids;  ///< every step's ids, [time, B, K]
     std::vector<int32_t> parent_ids;     ///< every step's parents, [time, B, K]
+    std::vector<T> all_scores;  ///< with output_all_scores: every candidate's, [time, B, K, V]
     // Workspace.
     typename Cell::Workspace workspace;
     RowMatrix<T> cell_output;   // [B*K, cell output] (with an output layer)
@@ -263,6 +267,9 @@ class BeamSearchDecoder {
                            s.output.predicted_ids.data() + s.output.predicted_ids.size());
     s.parent_ids.insert(s.parent_ids.end(), s.output.parent_ids.data(),
                         s.output.parent_ids.data() + s.output.parent_ids.size());
+    if (opt_.output_all_scores) {
+      s.all_scores.insert(s.all_scores.end(), s.ranked.data(), s.ranked.data() + s.ranked.size());
+    }
     ++s.time;
   }
 

@@ -39,6 +39,8 @@ struct FinalBeamSearchDecoderOutput {
     Tensor3<T> scores;
     IntTensor<3> predicted_ids;
     IntTensor<3> parent_ids;
+    /// With output_all_scores: [B, T_out, K, V] ([T_out, B, K, V]); else empty.
+    Eigen::Tensor<T, 4, Eigen::RowMajor, Index> all_scores;
   } beam_search_decoder_output;
 };
 
@@ -186,6 +188,13 @@ dynamic_decode(const BeamSearchDecoder<Cell>& decoder, const DynamicDecodeOption
       detail::stack_steps(s.predicted_ids, batch, beams, tm);
   result.outputs.beam_search_decoder_output.parent_ids =
       detail::stack_steps(s.parent_ids, batch, beams, tm);
+  if (decoder.options().output_all_scores) {
+    const Index vocab = decoder.vocab_size();
+    const auto flat = detail::stack_steps(s.all_scores, batch, beams * vocab, tm);
+    auto& all = result.outputs.beam_search_decoder_output.all_scores;
+    all.resize(flat.dimension(0), flat.dimension(1), beams, vocab);
+    std::copy_n(flat.data(), flat.size(), all.data());
+  }
   result.final_sequence_lengths = IntTensor<2>(batch, beams);
   for (Index i = 0; i < batch * beams; ++i) {
     result.final_sequence_lengths.data()[i] = static_cast<int32_t>(s.state.lengths.data()[i]);
