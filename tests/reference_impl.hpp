@@ -560,6 +560,7 @@ struct BeamResult {
   std::vector<RowState> final_state;                     // [B*K]
   std::vector<Vec> inputs;                               // [B*K]: the inputs after the last step
   int steps = 0;
+  bool ambiguous = false;  // some step's top K hinged on a rounding-level tie between beams
 };
 
 /// §5.4 BeamSearchDecoder under §5.3 dynamic_decode (impute_finished false). `initial` holds
@@ -661,6 +662,16 @@ inline BeamResult beam_search(const Cell& cell, const Dense& layer, const Mat& e
       for (int i = 0; i < K * V; ++i) order[i] = i;
       std::stable_sort(order.begin(), order.end(),
                        [&](int a, int c) { return score[a] > score[c]; });
+      // Two candidates of different beams whose scores agree to rounding (e.g. paths that
+      // permute the same ids of a model whose logits ignore its inputs) are a tie only rounding
+      // can break: flag the step, the caller cannot expect a particular order there.
+      for (int p = 0; p < K && p + 1 < K * V; ++p) {
+        const double a = score[order[p]], c = score[order[p + 1]];
+        if (order[p] / V != order[p + 1] / V && std::abs(a) < 1e300 &&
+            std::abs(a - c) <= 1e-9 * (1.0 + std::abs(a))) {
+          r.ambiguous = true;
+        }
+      }
       sc[b].resize(K);
       id_out[b].resize(K);
       parent_out[b].resize(K);
