@@ -68,8 +68,8 @@ class TFGraphPeer:
         with graph.as_default():
             src = tf.compat.v1.placeholder(tf.int32, [None, None], "source_ids")
             lens = tf.compat.v1.placeholder(tf.int32, [None], "source_length")
-            dec = DateDecoder(tf, self.tfa, m["model"], m["mode"])
-            fetch = dec.decode(src, lens)
+            dec = DateDecoder(tf, self.tfa, m["model"])
+            fetch = dec.decode(src, lens, m["mode"])
             config = tf.compat.v1.ConfigProto(
                 device_count={"GPU": 0}, intra_op_parallelism_threads=self.threads,
                 inter_op_parallelism_threads=self.threads)

@@ -102,28 +102,35 @@ class TFPeer:
 
 
     def load_decode(self, t, m):
-        """The date model's greedy or beam decoder as one tf.function (see the docstring)."""
+        """The date model's greedy or beam decoder as one tf.function (see the docstring).
+        One DateDecoder (one set of variables) per model file, with one tf.function per mode,
+        as the training script's EagerDecoders: a second set of TF 1.x legacy cells in the same
+        process fails to build under tf.function (Tensor.op is undefined in eager mode)."""
         tf = self.tf
-        dec = DateDecoder(tf, self.tfa, m["model"], m["mode"])
-        fn = tf.function(dec.decode, input_signature=(tf.TensorSpec([None, None], tf.int32),
-                                                      tf.TensorSpec([None], tf.int32)))
+        key = m["model"]
+        if getattr(self, "_date", (None,))[0] != key:
+            dec = DateDecoder(self.tf, self.tfa, key)
+            spec = (tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32))
+            fns = {mode: tf.function(lambda s, n, mode=mode: dec.decode(s, n, mode),
+                                     input_signature=spec) for mode in ("greedy", "beam")}
+            fns["greedy"](*(tf.constant(t[k]) for k in ("source_ids", "source_length")))
+            dec.assign_weights()  # the layers build on the first call
+            self._date = (key, fns)
+        fn = self._date[1][m["mode"]]
         src, lens = tf.constant(t["source_ids"]), tf.constant(t["source_length"])
-        fn(src, lens)  # creates the variables (the decoder's layers build on first call)
-        dec.assign_weights()
         return _Model(lambda: fn(src, lens))
 
 
 class DateDecoder:
     """The date model (tools/train/train_date_attention.py: Model / EagerDecoders), its layers
-    built on first call, weights assigned from the model file by their TF 1.x names. decode()
-    maps (source_ids [B, S], source_length [B]) to {"ids", and "logits" (greedy, [B, T, V]) or
+    built on first call, weights assigned from the model file by their TF 1.x names. decode(...,
+    mode) maps (source_ids [B, S], source_length [B]) to {"ids", and "logits" (greedy, [B, T, V]) or
     "scores" (beam, the raw step scores [B, T, K])}; ids are greedy sample_id [B, T] or beam
     predicted_ids [B, T, K]. Works both inside a tf.function and in a TF1 graph."""
 
-    def __init__(self, tf, tfa, model_path, mode):
-        import json
+    def __init__(self, tf, tfa, model_path):
         from peer_common import read_safetensors
-        self.tf, self.tfa, self.mode = tf, tfa, mode
+        self.tf, self.tfa = tf, tfa
         self.weights, meta = read_safetensors(model_path)
         self.go, self.eos = int(meta["go_id"]), int(meta["eos_id"])
         self.max_iter = int(meta["maximum_iterations"])
@@ -174,9 +181,9 @@ class DateDecoder:
             else:
                 var.load(self.weights[name], session)
 
-    def decode(self, src, lens):
+    def decode(self, src, lens, mode):
         tf, tfa = self.tf, self.tfa
-        width = self.width if self.mode == "beam" else 1
+        width = self.width if mode == "beam" else 1
         out, state = tf.compat.v1.nn.dynamic_rnn(
             self.enc_cell, tf.nn.embedding_lookup(self.src_emb, src), sequence_length=lens,
             dtype=tf.float32, scope="encoder")
@@ -186,7 +193,7 @@ class DateDecoder:
         init = self.wrapper.get_initial_state(batch_size=tf.shape(out)[0],
                                               dtype=tf.float32).clone(cell_state=state)
         go = tf.fill([tf.shape(src)[0]], self.go)
-        if self.mode == "greedy":
+        if mode == "greedy":
             dec = tfa.seq2seq.BasicDecoder(
                 self.wrapper, tfa.seq2seq.GreedyEmbeddingSampler(), output_layer=self.proj,
                 maximum_iterations=self.max_iter, impute_finished=False)
