@@ -268,6 +268,22 @@ inline double luong_step_flops(Index B, Index U, Index Tm, Index Dm) {
   return 2.0 * B * Tm * U + context_flops(B, Tm, Dm);
 }
 
+/// An attention decoder's dimensions (bench_decode): embedding depth E, GRU H, Bahdanau U over a
+/// memory Tm x Dm, attention layer A over [h ; context], output layer A -> V.
+struct DecoderDims {
+  Index E = 0, H = 0, U = 0, Tm = 0, Dm = 0, A = 0, V = 0;
+};
+/// One decoder step of `rows` rows (B greedy, B*K beam search): the GRU over [embedding ;
+/// attention] + the Bahdanau step + the attention layer + the output layer (see bench_decode.cpp).
+inline double decode_step_flops(Index rows, const DecoderDims& d) {
+  return gru_step_flops(rows, d.E + d.A, d.H) + bahdanau_step_flops(rows, d.H, d.U, d.Tm, d.Dm) +
+         2.0 * rows * (d.H + d.Dm) * d.A + 2.0 * rows * d.A * d.V;
+}
+/// The memory layer (keys) over `rows` memories of Tm x Dm: once per mechanism.
+inline double decode_keys_flops(Index rows, const DecoderDims& d) {
+  return 2.0 * rows * d.Tm * d.Dm * d.U;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Checks and counters
 

@@ -112,5 +112,41 @@ def _all_cases():
     return cases
 
 
-CASES = _all_cases()
+# Decoding (kind "decode"): the trained date model of tests/golden/trained (char-level GRU(48)
+# encoder, AttentionWrapper(GRU(48), Bahdanau(32, normalize), attention layer 48) decoder,
+# Dense(13)), from source ids to output ids, the encoder included, on the first B held-out
+# strings of date_heldout.tsv. mode "greedy": BasicDecoder + GreedyEmbeddingHelper; "beam":
+# BeamSearchDecoder width 4, length penalty 0.6 (the model file's settings); maximum_iterations
+# 12. The case file holds only source_ids / source_length and the model's path (gen_cases.py).
+# The agreement check compares the ids exactly, logits (greedy) and step scores (beam) within
+# --tol. No FLOP count here (the steps run are known only after decoding): bench_decode has it.
+@dataclass(frozen=True)
+class DecodeCase:
+    name: str
+    mode: str                  # "greedy" | "beam"
+    B: int
+    peers: tuple = ("ours", "tf", "tf_graph")
+    kind: str = "decode"
+    big: bool = False
+    seed: int = 0
+    note: str = ""
+    output_attention: bool = True
+
+    @property
+    def cell(self):
+        return "date_" + self.mode
+
+    def flops(self):
+        return None
+
+    def shape_str(self):
+        return f"date model B{self.B}" + (" K4" if self.mode == "beam" else "")
+
+
+def _decode_cases():
+    return [DecodeCase(f"date_{mode}_b{B}", mode, B)
+            for B in (1, 64, 500) for mode in ("greedy", "beam")]
+
+
+CASES = _all_cases() + _decode_cases()
 BY_NAME = {c.name: c for c in CASES}

@@ -123,6 +123,40 @@ def case_tensors(c):
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in t.items()}
 
 
+# Decode cases: the trained date model and its held-out strings (cases.py, DecodeCase).
+TRAINED = os.path.normpath(os.path.join(HERE, "..", "..", "tests", "golden", "trained"))
+DATE_MODEL = os.path.join(TRAINED, "date_attention_model.safetensors")
+DATE_HELDOUT = os.path.join(TRAINED, "date_heldout.tsv")
+
+
+def decode_tensors(c):
+    """source_ids [B, S] int32 (PAD past each length, UNK for unknown characters, as the
+    training script's encode_sources) and source_length [B] int32 of the first B held-out
+    strings; the vocabulary comes from the model file's metadata."""
+    import json
+    from safetensors_io import read_safetensors
+    _, meta = read_safetensors(DATE_MODEL)
+    vocab = json.loads(meta["source_vocab"])
+    ids_of = {tok: i for i, tok in enumerate(vocab) if len(tok) == 1}
+    pad, unk = int(meta["pad_id"]), int(meta["unk_id"])
+    with open(DATE_HELDOUT, encoding="utf-8") as f:
+        sources = [line.split("\t")[0] for line in f if not line.startswith("#")][:c.B]
+    if len(sources) < c.B:
+        raise ValueError(f"{c.name}: only {len(sources)} held-out strings")
+    width = max(len(s) for s in sources)
+    ids = np.full((c.B, width), pad, np.int32)
+    for i, s in enumerate(sources):
+        ids[i, :len(s)] = [ids_of.get(ch, unk) for ch in s]
+    return {"source_ids": ids, "source_length": np.array([len(s) for s in sources], np.int32)}
+
+
+def decode_metadata(c, width):
+    # The keys every peer's load_case / CaseMeta expects, plus mode and model.
+    return dict(gen_version=GEN_VERSION, name=c.name, kind=c.kind, cell=c.cell, mode=c.mode,
+                model=DATE_MODEL, B=c.B, T=width, I=0, H=0, U=0, Tm=width, Dm=0,
+                output_attention=1, forget_bias=0.0, seed=c.seed)
+
+
 def metadata(c):
     return dict(gen_version=GEN_VERSION, name=c.name, kind=c.kind, cell=c.cell, B=c.B, T=c.T,
                 I=c.I, H=c.H, U=c.U, Tm=c.Tm, Dm=c.Dm, output_attention=int(c.output_attention),
@@ -148,7 +182,11 @@ def ensure(out_dir, cases):
                     continue
             except ValueError:
                 pass
-        write_safetensors(path, case_tensors(c), metadata(c))
+        if c.kind == "decode":
+            t = decode_tensors(c)
+            write_safetensors(path, t, decode_metadata(c, t["source_ids"].shape[1]))
+        else:
+            write_safetensors(path, case_tensors(c), metadata(c))
         paths[c.name] = path
     return paths
 

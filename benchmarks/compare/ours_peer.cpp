@@ -8,11 +8,20 @@
 //               {attention_layer_size none, alignment_history off, output_attention per case})
 //               and dynamic_rnn(wrapper, inputs). The timed call therefore also copies the
 //               cell's and the mechanism's weights into the wrapper (the API takes them by value).
+//   decode:     the trained date model through examples/date_model.hpp, the functions
+//               examples/translate.cpp uses: per call, date_model::encode (embedding + GRU
+//               encoder under dynamic_rnn) then date_model::greedy or date_model::beam (each
+//               builds the mechanism over the encoder outputs, tiled for beam, with its keys
+//               GEMM, the AttentionWrapper and the decoder, then runs dynamic_decode). The model
+//               is loaded once. Outputs: "ids" (greedy sample_id [B, T] or beam predicted_ids
+//               [B, T, K], as float32: exact for ids < 2^24) and "logits" (greedy rnn_output) or
+//               "scores" (beam step scores [B, T, K]).
 #include <Eigen/Core>
 
 #include <seq2seq/seq2seq.hpp>
 #include <seq2seq/version.hpp>
 
+#include "date_model.hpp"
 #include "peer_protocol.hpp"
 
 #ifndef SEQ2SEQ_COMPARE_FLAGS
@@ -120,7 +129,57 @@ class AttentionModel : public compare::Model {
   Tensor2<float> attention_;
 };
 
+template <class IntTensor>
+Output ids_as_float(const char* name, const IntTensor& ids) {
+  std::vector<std::int64_t> shape;
+  for (int d = 0; d < IntTensor::NumDimensions; ++d) shape.push_back(ids.dimension(d));
+  Output o{name, shape, std::vector<float>(ids.data(), ids.data() + ids.size())};
+  return o;
+}
+
+class DecodeModel : public compare::Model {
+ public:
+  DecodeModel(const SafetensorsFile& f, const CaseMeta& m)
+      : model_(f.metadata("model")), beam_(f.metadata("mode") == "beam") {
+    const auto ids = f.integers("source_ids");
+    const auto lengths = f.integers("source_length");
+    const auto width = static_cast<std::size_t>(f.shape("source_ids")[1]);
+    for (std::size_t b = 0; b < lengths.size(); ++b) {
+      ids_.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(b * width),
+                        ids.begin() + static_cast<std::ptrdiff_t>(b * width + lengths[b]));
+    }
+    if (static_cast<long>(ids_.size()) != m.B) throw std::runtime_error("decode case: batch");
+  }
+
+  void call() override {
+    const auto enc = date_model::encode(model_, ids_);
+    if (beam_) {
+      auto r = date_model::beam(model_, enc);
+      ids_out_ = std::move(r.outputs.predicted_ids);
+      values_ = std::move(r.outputs.beam_search_decoder_output.scores);
+    } else {
+      auto r = date_model::greedy(model_, enc);
+      greedy_ids_ = std::move(r.outputs.sample_id);
+      values_ = std::move(r.outputs.rnn_output);
+    }
+  }
+
+  std::vector<Output> outputs() override {
+    if (beam_) return {ids_as_float("ids", ids_out_), out3("scores", values_)};
+    return {ids_as_float("ids", greedy_ids_), out3("logits", values_)};
+  }
+
+ private:
+  date_model::DateModel model_;
+  bool beam_;
+  std::vector<std::vector<int64_t>> ids_;
+  IntTensor<3> ids_out_;
+  IntTensor<2> greedy_ids_;
+  Tensor3<float> values_;
+};
+
 std::unique_ptr<compare::Model> load(const SafetensorsFile& f, const CaseMeta& m) {
+  if (m.kind == "decode") return std::make_unique<DecodeModel>(f, m);
   if (m.kind == "rnn") {
     auto inputs = f.tensor<float, 3>("inputs");
     if (m.cell == "lstm") return std::make_unique<RnnModel<LSTMCell<float>>>(make_lstm(f, m), inputs);

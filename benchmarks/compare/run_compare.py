@@ -35,12 +35,19 @@ from peer_common import read_safetensors  # noqa: E402
 # ours_onednn: the same library and source built with its oneDNN GEMM backend
 # (SEQ2SEQ_GEMM_ONEDNN), in every case. "ours" (the Eigen backend, the default) stays the
 # reference of checks and ratios.
-PEER_ORDER = ("ours", "ours_onednn", "onednn", "tf", "torch", "ort")
+# tf_graph: TF in TF1 graph mode (session.run), the decode cases only (tf_graph_peer.py).
+PEER_ORDER = ("ours", "ours_onednn", "onednn", "tf", "tf_graph", "torch", "ort")
 PEER_LABEL = {"ours": "ours", "ours_onednn": "ours, oneDNN GEMM", "onednn": "oneDNN",
-              "tf": "TF 2.15", "torch": "PyTorch", "ort": "ORT AttnLSTM"}
+              "tf": "TF 2.15", "tf_graph": "TF 2.15 graph (session.run)", "torch": "PyTorch",
+              "ort": "ORT AttnLSTM"}
 CELL_LABEL = {"gru": "GRU (TF1: reset before matmul)", "gru_ra": "GRU (reset_after)",
-              "lstm": "LSTM"}
+              "lstm": "LSTM", "date_greedy": "date model, greedy",
+              "date_beam": "date model, beam 4"}
 OUTPUT_NAMES = ("outputs", "final_h", "final_c", "final_attention")
+# Decode cases: ids must be equal; the float outputs (greedy logits, beam step scores) are
+# compared as OUTPUT_NAMES are.
+DECODE_EXACT = ("ids",)
+DECODE_CLOSE = ("logits", "scores")
 
 
 class PeerProcess:
@@ -83,6 +90,7 @@ def peer_argv(name, args):
            "ours_onednn": [os.path.join(args.build, "ours_onednn_peer")],
            "onednn": [os.path.join(args.build, "onednn_peer")],
            "tf": [args.python, os.path.join(HERE, "tf_peer.py")],
+           "tf_graph": [args.python, os.path.join(HERE, "tf_graph_peer.py")],
            "torch": [args.torch_python, os.path.join(HERE, "torch_peer.py")],
            "ort": [args.python, os.path.join(HERE, "ort_peer.py")]}
     return exe[name]
@@ -92,7 +100,18 @@ def compare_outputs(ref_path, path):
     ref, _ = read_safetensors(ref_path)
     got, _ = read_safetensors(path)
     worst_abs, worst_rel, compared = 0.0, 0.0, []
-    for name in OUTPUT_NAMES:
+    decode = "ids" in ref
+    for name in DECODE_EXACT if decode else ():
+        if name not in got:
+            return {"ok": False, "error": f"{name}: missing"}
+        if got[name].shape != ref[name].shape:
+            return {"ok": False, "error": f"{name}: shape {got[name].shape} != ours "
+                                         f"{ref[name].shape}"}
+        differ = int(np.sum(got[name] != ref[name]))
+        if differ:
+            return {"ok": False, "error": f"{name}: {differ} ids differ from ours"}
+        compared.append(name + " (exact)")
+    for name in DECODE_CLOSE if decode else OUTPUT_NAMES:
         if name in ref and name in got:
             a, b = got[name].astype(np.float64), ref[name].astype(np.float64)
             if a.shape != b.shape:
@@ -103,7 +122,7 @@ def compare_outputs(ref_path, path):
             worst_abs = max(worst_abs, float(d.max()))
             worst_rel = max(worst_rel, float((d / np.maximum(1.0, np.abs(b))).max()))
             compared.append(name)
-    if "outputs" not in compared:
+    if "outputs" not in compared and not decode:
         return {"ok": False, "error": "no outputs to compare"}
     return {"ok": True, "max_abs": worst_abs, "max_rel": worst_rel, "compared": compared}
 
@@ -333,7 +352,8 @@ def markdown(results, cases, threads_list):
             ours = e["peers"]["ours"]["median_ms"]
             row = [c.name, c.shape_str(), CELL_LABEL[c.cell] +
                    ("" if c.output_attention or c.kind != "attention" else ", cell output"),
-                   str(th), fmt_ms(ours), f"{c.flops() / (ours * 1e-3) * 1e-9:.1f}"]
+                   str(th), fmt_ms(ours),
+                   "" if c.flops() is None else f"{c.flops() / (ours * 1e-3) * 1e-9:.1f}"]
             diffs = []
             for p in cols:
                 pe = e["peers"].get(p)
