@@ -113,11 +113,12 @@ inline Encoded encode(const DateModel& m, const std::vector<std::vector<int64_t>
 /// zero_state.clone(encoder state), output projection), maximum_iterations from the model.
 inline auto greedy(const DateModel& m, const Encoded& enc) {
   const auto batch = static_cast<Index>(enc.lengths.size());
-  const auto wrapper = m.wrapper(enc.outputs, enc.lengths);
+  auto wrapper = m.wrapper(enc.outputs, enc.lengths);
+  auto initial_state = wrapper.zero_state(batch).clone(enc.final_state);
   const BasicDecoder decoder(
-      wrapper,
+      std::move(wrapper),
       GreedyEmbeddingHelper<float>(m.target_embedding, std::vector<int64_t>(enc.lengths.size(), m.go), m.eos),
-      wrapper.zero_state(batch).clone(enc.final_state), m.projection);
+      std::move(initial_state), m.projection);
   DynamicDecodeOptions options;
   options.maximum_iterations = m.maximum_iterations;
   return dynamic_decode(decoder, options);
@@ -128,13 +129,14 @@ inline auto greedy(const DateModel& m, const Encoded& enc) {
 inline auto beam(const DateModel& m, const Encoded& enc) {
   const auto batch = static_cast<Index>(enc.lengths.size());
   const Index k = m.beam_width;
-  const auto tiled = m.wrapper(tile_batch(enc.outputs, k), tile_batch(enc.lengths, k));
+  auto tiled = m.wrapper(tile_batch(enc.outputs, k), tile_batch(enc.lengths, k));
+  auto initial_state = tiled.zero_state(batch * k).clone(tile_batch(enc.final_state, k));
   BeamSearchDecoderOptions<float> options;
   options.output_layer = m.projection;
   options.length_penalty_weight = m.length_penalty_weight;
-  const BeamSearchDecoder decoder(
-      tiled, m.target_embedding, std::vector<int64_t>(enc.lengths.size(), m.go), m.eos,
-      tiled.zero_state(batch * k).clone(tile_batch(enc.final_state, k)), k, options);
+  const BeamSearchDecoder decoder(std::move(tiled), m.target_embedding,
+                                  std::vector<int64_t>(enc.lengths.size(), m.go), m.eos,
+                                  std::move(initial_state), k, options);
   DynamicDecodeOptions run;
   run.maximum_iterations = m.maximum_iterations;
   return dynamic_decode(decoder, run);

@@ -2,6 +2,7 @@
 // maximum_iterations steps have run, with TensorFlow's length and impute_finished rules.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <utility>
@@ -64,6 +65,24 @@ inline bool more_steps(const DynamicDecodeOptions& o, Index time) {
   return !o.maximum_iterations || time < *o.maximum_iterations;
 }
 
+/// Steps to make room for before the loop: maximum_iterations, capped so that a huge bound does
+/// not allocate (past it the buffers grow geometrically).
+inline Index steps_to_reserve(const DynamicDecodeOptions& o) {
+  return o.maximum_iterations ? std::min<Index>(*o.maximum_iterations, 256) : 16;
+}
+
+/// Room for `steps` steps in a decoder's growing cell state (alignment_history).
+template <class Cell>
+void reserve_state(const Cell& cell, typename Cell::state_type& state, Index steps,
+                   Index& reserved) {
+  if constexpr (has_reserve_steps<Cell>::value) {
+    if (steps > 0) {
+      cell.reserve_steps(state, steps);
+      reserved = steps;
+    }
+  }
+}
+
 /// [T, B, rest] (the order steps are produced in) -> [B, T, rest] unless time-major is wanted.
 template <class V>
 Eigen::Tensor<V, 3, Eigen::RowMajor, Index> stack_steps(const std::vector<V>& steps, Index batch,
@@ -109,6 +128,10 @@ dynamic_decode(const BasicDecoder<Cell, Helper>& decoder, const DynamicDecodeOpt
   lengths.setZero();
   std::vector<T> outputs;
   std::vector<int32_t> ids;
+  const Index reserve = detail::steps_to_reserve(options);
+  outputs.reserve(static_cast<std::size_t>(reserve * batch * depth));
+  ids.reserve(static_cast<std::size_t>(reserve * batch));
+  detail::reserve_state(decoder.cell(), s.state, reserve, s.reserved);
   // impute_finished: a row's state when it finished, restored after every later step.
   typename Cell::state_type kept = options.impute_finished ? s.state : typename Cell::state_type{};
   std::vector<uint8_t> saved(static_cast<std::size_t>(batch), 0);
@@ -166,6 +189,15 @@ dynamic_decode(const BeamSearchDecoder<Cell>& decoder, const DynamicDecodeOption
   }
   const Index batch = decoder.batch_size(), beams = decoder.beam_width();
   auto s = decoder.initialize();
+  const Index reserve = detail::steps_to_reserve(options);
+  for (auto* kept : {&s.predicted_ids, &s.parent_ids}) {
+    kept->reserve(static_cast<std::size_t>(reserve * batch * beams));
+  }
+  s.scores.reserve(static_cast<std::size_t>(reserve * batch * beams));
+  if (decoder.options().output_all_scores) {
+    s.all_scores.reserve(static_cast<std::size_t>(reserve * batch * beams * decoder.vocab_size()));
+  }
+  detail::reserve_state(decoder.cell(), s.state.cell_state, reserve, s.reserved);
   bool stop = !detail::more_steps(options, 0);
   for (Index t = 0; !stop; ++t) {
     decoder.step(s);
