@@ -280,6 +280,8 @@ TEST(BeamSearchDecoder, Errors) {
                            {"memory_sequence_length", "3", "9"}));
   EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), start, 3, tiled.zero_state(9), 0, options); },
                            {"beam_width=0 must be positive"}));
+  EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), start, 3, tiled.zero_state(9), Index{1} << 40, options); },
+                           {"beam_width=1099511627776 times batch 3 does not fit int32"}));
   EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), {1, 9, 0}, 3, tiled.zero_state(9), K, options); },
                            {"start_tokens[1]=9"}));
   auto penalty = options;

@@ -120,6 +120,10 @@ class BeamSearchDecoder {
         beams_(beam_width),
         opt_(std::move(options)) {
     if (beams_ <= 0) detail::fail("BeamSearchDecoder: beam_width=", beams_, " must be positive");
+    if (beams_ > std::numeric_limits<int32_t>::max() / helper_.batch_size()) {
+      detail::fail("BeamSearchDecoder: beam_width=", beams_, " times batch ",
+                   helper_.batch_size(), " does not fit int32 (TF's dtype for beam ids)");
+    }
     if (helper_.input_size() != cell_.input_size()) {
       detail::fail("BeamSearchDecoder: embedding has shape ", shape_string(helper_.embedding()),
                    ", its depth must be the cell's input size ", cell_.input_size());
