@@ -281,7 +281,7 @@ TEST(BeamSearchDecoder, Errors) {
   EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), start, 3, tiled.zero_state(9), 0, options); },
                            {"beam_width=0 must be positive"}));
   EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), start, 3, tiled.zero_state(9), Index{1} << 40, options); },
-                           {"beam_width=1099511627776 times batch 3 does not fit int32"}));
+                           {"beam_width=1099511627776 is too large: times batch 3"}));
   EXPECT_TRUE(throws_error([&] { BeamSearchDecoder(tiled, embedding<float>(), {1, 9, 0}, 3, tiled.zero_state(9), K, options); },
                            {"start_tokens[1]=9"}));
   auto penalty = options;

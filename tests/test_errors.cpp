@@ -1,8 +1,8 @@
 // The bad-input catalogue (docs/errors.md): one test per row. Each test either checks that a
 // misuse throws seq2seq::Error with the message parts the catalogue lists, or checks the
 // documented behaviour of an input that is valid but unusual (zero-length rows, NaN/Inf values,
-// sizes of 0). Tests named DISABLED_ are findings: the behaviour the catalogue asks for, which the
-// library does not have yet (see the `// FINDING:` comment above each).
+// sizes of 0). Tests whose comment starts with `// FINDING (fixed):` caught a library bug when
+// the catalogue was written; they now check the fix.
 //
 // Every test is preceded by a `//@ section | misuse | behaviour` line from which docs/errors.md's
 // rows were written; the behaviour is empty when the test checks an error message.
@@ -248,11 +248,11 @@ TEST(Errors, GruNumUnitsHuge) {
                             "expected [input_size + 1000000000000, 2000000000000]"}));
 }
 
-// FINDING: 2 * num_units overflows for num_units > INT64_MAX / 2 (signed overflow, UB); the
+// FINDING (fixed): 2 * num_units overflows for num_units > INT64_MAX / 2 (signed overflow, UB); the
 // message then prints a negative expected width ("[input_size + 9223372036854775807, -2]").
 // Wanted: reject num_units whose gate width (2H, 3H, 4H) does not fit Index, before any product.
-//@ GRUCell | num_units = INT64_MAX (gate width overflows) | FINDING: must be a clear Error
-TEST(Errors, DISABLED_GruNumUnitsOverflow) {
+//@ GRUCell | num_units = INT64_MAX (gate width overflows) |
+TEST(Errors, GruNumUnitsOverflow) {
   EXPECT_TRUE(throws_error([] { GRUCell<float>(kInt64Max, gru_weights(3, 4)); },
                            {"GRUCell: num_units=9223372036854775807", "too large"}));
 }
@@ -361,11 +361,11 @@ TEST(Errors, GruNaNWeightPropagates) {
   }
 }
 
-// FINDING: the cells' zero_state (and the mechanisms' initial_alignments / initial_state) do
+// FINDING (fixed): the cells' zero_state (and the mechanisms' initial_alignments / initial_state) do
 // not check `batch`: a negative batch throws std::bad_alloc from Eigen (a negative size), not
 // seq2seq::Error. Wanted: "GRUCell::zero_state: batch=-1 must be >= 0".
-//@ GRUCell / LSTMCell / BasicRNNCell / MultiRNNCell zero_state, mechanisms' initial_alignments | batch negative | FINDING: std::bad_alloc today; must be an Error
-TEST(Errors, DISABLED_CellZeroStateNegativeBatch) {
+//@ GRUCell / LSTMCell / BasicRNNCell / MultiRNNCell zero_state, mechanisms' initial_alignments | batch negative |
+TEST(Errors, CellZeroStateNegativeBatch) {
   EXPECT_TRUE(throws_error([] { gru(3, 4).zero_state(-1); }, {"GRUCell", "batch=-1"}));
   EXPECT_TRUE(throws_error([] { lstm(3, 4).zero_state(-1); }, {"LSTMCell", "batch=-1"}));
   EXPECT_TRUE(throws_error([] { basic_rnn(3, 4).zero_state(-1); }, {"BasicRNNCell", "batch=-1"}));
@@ -373,10 +373,10 @@ TEST(Errors, DISABLED_CellZeroStateNegativeBatch) {
                            {"BahdanauAttention", "batch=-1"}));
 }
 
-// FINDING: zero_state(INT64_MAX) computes batch * num_units (overflow, UB) and throws
+// FINDING (fixed): zero_state(INT64_MAX) computes batch * num_units (overflow, UB) and throws
 // std::bad_alloc. Wanted: an Error when batch * width does not fit Index.
-//@ cells' zero_state | batch = INT64_MAX (element count overflows) | FINDING: std::bad_alloc today; must be an Error
-TEST(Errors, DISABLED_CellZeroStateHugeBatch) {
+//@ cells' zero_state | batch = INT64_MAX (element count overflows) |
+TEST(Errors, CellZeroStateHugeBatch) {
   EXPECT_TRUE(throws_error([] { gru(3, 4).zero_state(kInt64Max); },
                            {"GRUCell", "batch=9223372036854775807"}));
 }
@@ -1009,11 +1009,11 @@ TEST(Errors, SoftmaxBatchZero) {
   EXPECT_EQ(p.dimension(1), 3);
 }
 
-// FINDING: hardmax keeps a NaN at position 0 as the maximum (its strict `>` is never true
+// FINDING (fixed): hardmax keeps a NaN at position 0 as the maximum (its strict `>` is never true
 // against NaN), so [NaN, 0.1, 1] gives one_hot(0). argmax_row's rule is "a NaN never wins
 // over a number", and TF's argmax skips NaN the same way; hardmax should give one_hot(2).
-//@ hardmax | NaN at position 0, numbers after it | FINDING: one-hot at the NaN today; must follow argmax's rule (a NaN never wins)
-TEST(Errors, DISABLED_HardmaxNaNNeverWins) {
+//@ hardmax | NaN at position 0, numbers after it |
+TEST(Errors, HardmaxNaNNeverWins) {
   Tensor2<float> s(1, 3);
   s(0, 0) = kNaN;
   s(0, 1) = 0.1f;
@@ -1214,11 +1214,11 @@ TEST(Errors, WrapperCallHistoryWrong) {
                             "expected [1,2,5]"}));
 }
 
-// FINDING: state.time = INT64_MAX passes check_state and `++s.time` overflows (signed overflow,
+// FINDING (fixed): state.time = INT64_MAX passes check_state and `++s.time` overflows (signed overflow,
 // UB; in practice the next state's time is INT64_MIN). Wanted: check_state rejects a time that
 // cannot take another step.
-//@ AttentionWrapper::operator() | state.time = INT64_MAX | FINDING: overflows to INT64_MIN today; must be an Error
-TEST(Errors, DISABLED_WrapperCallTimeOverflow) {
+//@ AttentionWrapper::operator() | state.time = INT64_MAX |
+TEST(Errors, WrapperCallTimeOverflow) {
   const auto w = wrapper();
   auto s = w.zero_state(2);
   s.time = kInt64Max;
@@ -1257,12 +1257,12 @@ TEST(Errors, WrapperStateCloneLstm) {
                             "h=[2,4])"}));
 }
 
-// FINDING: dynamic_rnn over an AttentionWrapper whose memory batch differs from the inputs'
+// FINDING (fixed): dynamic_rnn over an AttentionWrapper whose memory batch differs from the inputs'
 // batch reports "AttentionWrapper::zero_state: batch_size 3 does not match the memory batch 2
 // (memory [2,5,6])": it names neither dynamic_rnn nor the inputs and their shape. Wanted:
 // "dynamic_rnn: inputs [3,4,3] have batch 3, but the cell's memory batch is 2 (memory [2,5,6])".
-//@ dynamic_rnn | AttentionWrapper cell whose memory batch differs from the inputs' batch | FINDING: message names AttentionWrapper::zero_state, not dynamic_rnn and the inputs
-TEST(Errors, DISABLED_DynamicRnnWrapperMemoryBatchMismatch) {
+//@ dynamic_rnn | AttentionWrapper cell whose memory batch differs from the inputs' batch |
+TEST(Errors, DynamicRnnWrapperMemoryBatchMismatch) {
   const auto w = wrapper();
   EXPECT_TRUE(throws_error([&] { dynamic_rnn(w, t3(3, 4, 3)); },
                            {"dynamic_rnn", "inputs", "[3,4,3]", "memory batch 2"}));
@@ -1901,18 +1901,18 @@ TEST(Errors, BeamWidthNegative) {
                            {"BeamSearchDecoder: beam_width=-2 must be positive"}));
 }
 
-//@ BeamSearchDecoder | beam_width huge (1e12): the untiled state is rejected, nothing allocated |
+//@ BeamSearchDecoder | beam_width huge (1e12): batch * beam_width beyond int32, nothing allocated |
 TEST(Errors, BeamWidthHuge) {
   EXPECT_TRUE(throws_error(
       [] { Beam(gru(3, 4), t2(10, 3), {1, 2}, 9, t2(6, 4), Index(1e12), beam_options()); },
-      {"batch * beam_width = 2000000000000 rows) has shape [6,4], expected [2000000000000,4]"}));
+      {"BeamSearchDecoder: beam_width=1000000000000 is too large: times batch 2"}));
 }
 
-// FINDING: batch * beam_width overflows for beam_width = INT64_MAX and batch 2 (UB); the message
+// FINDING (fixed): batch * beam_width overflows for beam_width = INT64_MAX and batch 2 (UB); the message
 // then says "batch * beam_width = -2 rows". Wanted: "BeamSearchDecoder: beam_width=... times
 // batch 2 does not fit Index" (or any message without the wrapped value).
-//@ BeamSearchDecoder | beam_width = INT64_MAX (batch · beam_width overflows) | FINDING: message shows the wrapped product (-2 rows); must name beam_width as too large
-TEST(Errors, DISABLED_BeamWidthOverflow) {
+//@ BeamSearchDecoder | beam_width = INT64_MAX (batch · beam_width overflows) |
+TEST(Errors, BeamWidthOverflow) {
   EXPECT_TRUE(throws_error(
       [] { Beam(gru(3, 4), t2(10, 3), {1, 2}, 9, t2(6, 4), kInt64Max, beam_options()); },
       {"BeamSearchDecoder: beam_width=9223372036854775807", "too large"}));
@@ -2004,12 +2004,12 @@ TEST(Errors, BeamStartTokenOutOfRange) {
       {"start_tokens[1]=10 is outside the embedding's vocabulary [0, 10)"}));
 }
 
-// FINDING: BeamSearchDecoder's checks of embedding and start_tokens are GreedyEmbeddingHelper's,
+// FINDING (fixed): BeamSearchDecoder's checks of embedding and start_tokens are GreedyEmbeddingHelper's,
 // so the messages start "GreedyEmbeddingHelper: ..." although the caller never built one.
 // Wanted: "BeamSearchDecoder: start_tokens[1]=10 is outside ..." (same for "start_tokens is
 // empty" and "embedding has shape [0,3]").
-//@ BeamSearchDecoder | start token / empty start_tokens / empty embedding: the message names the entry point | FINDING: messages name GreedyEmbeddingHelper today
-TEST(Errors, DISABLED_BeamStartTokenNamesEntryPoint) {
+//@ BeamSearchDecoder | start token / empty start_tokens / empty embedding: the message names the entry point |
+TEST(Errors, BeamStartTokenNamesEntryPoint) {
   EXPECT_TRUE(throws_error(
       [] { Beam(gru(3, 4), t2(10, 3), {1, 10}, 9, t2(6, 4), 3, beam_options()); },
       {"BeamSearchDecoder: start_tokens[1]=10"}));
@@ -2223,12 +2223,12 @@ TEST(Errors, TileBatchBatchZero) {
   EXPECT_EQ(out.dimension(2), 6);
 }
 
-// FINDING: tile_batch computes batch * multiplier (and * row size) without an overflow check:
+// FINDING (fixed): tile_batch computes batch * multiplier (and * row size) without an overflow check:
 // tile_batch(t2(2, 3), INT64_MAX / 2) throws std::bad_alloc, and the lengths overload throws
 // std::length_error from vector::reserve. Wanted: "tile_batch: multiplier=... times batch 2 (x 3
 // values per row) does not fit Index".
-//@ tile_batch | multiplier so large that batch · multiplier · row overflows | FINDING: std::bad_alloc / std::length_error today; must be an Error
-TEST(Errors, DISABLED_TileBatchMultiplierOverflow) {
+//@ tile_batch | multiplier so large that batch · multiplier · row overflows |
+TEST(Errors, TileBatchMultiplierOverflow) {
   EXPECT_TRUE(throws_error([] { tile_batch(t2(2, 3), kInt64Max / 2); },
                            {"tile_batch: multiplier=4611686018427387903"}));
   EXPECT_TRUE(throws_error([] { tile_batch(std::vector<int64_t>{3, 4}, kInt64Max / 2); },

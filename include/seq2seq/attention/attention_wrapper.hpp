@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -440,6 +441,10 @@ class AttentionWrapper {
     detail::check_shape(s.alignments, {batch, tm}, where + ".alignments");
     detail::check_shape(s.attention_state, {batch, tm}, where + ".attention_state");
     if (s.time < 0) detail::fail(where, ".time=", s.time, " is negative");
+    // Far beyond any real decode, and leaves room to count steps without overflow.
+    if (s.time > std::numeric_limits<int64_t>::max() / 2) {
+      detail::fail(where, ".time=", s.time, " is too large");
+    }
     const Index steps = config_.alignment_history ? static_cast<Index>(s.time) : 0;
     detail::check_shape(s.alignment_history, {steps, batch, tm}, where + ".alignment_history");
   }
@@ -685,6 +690,10 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
     cell_.check_state(s.cell_state, batch, where + ".cell_state");
     detail::check_shape(s.attention, {batch, attention_size_}, where + ".attention");
     if (s.time < 0) detail::fail(where, ".time=", s.time, " is negative");
+    // Far beyond any real decode, and leaves room to count steps without overflow.
+    if (s.time > std::numeric_limits<int64_t>::max() / 2) {
+      detail::fail(where, ".time=", s.time, " is too large");
+    }
     check_entries(s.alignments.size(), where + ".alignments");
     check_entries(s.alignment_history.size(), where + ".alignment_history");
     check_entries(s.attention_state.size(), where + ".attention_state");

@@ -81,6 +81,7 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
 
   /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
   Tensor2<T> initial_alignments(Index batch) const {
+    detail::check_batch_size("LuongAttention::initial_alignments", batch, memory_.time);
     return detail::zeros<T, 2>({batch, memory_.time});
   }
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }

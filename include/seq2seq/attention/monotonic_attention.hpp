@@ -140,6 +140,7 @@ class MonotonicProbability {
 /// One-hot at position 0 per row, [batch, time]: the monotonic initial alignments and state.
 template <class T>
 Tensor2<T> dirac_alignments(Index batch, Index time) {
+  check_batch_size("monotonic attention initial_alignments", batch, time);
   Tensor2<T> a = zeros<T, 2>({batch, time});
   for (Index b = 0; b < batch; ++b) a(b, 0) = T(1);
   return a;

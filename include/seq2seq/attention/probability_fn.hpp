@@ -82,7 +82,8 @@ void apply_probability_fn(ProbabilityFn fn, Eigen::Ref<RowVector<T>> row, Index 
     case ProbabilityFn::hardmax: {
       Index best = 0;
       for (Index t = 1; t < valid; ++t) {
-        if (z[t] > z[best]) best = t;  // strict: a tie keeps the first maximum, as tf.argmax
+        // Strict: a tie keeps the first maximum, as tf.argmax; a NaN never wins over a number.
+        if (z[t] > z[best] || (std::isnan(z[best]) && !std::isnan(z[t]))) best = t;
       }
       z.setZero();
       z[best] = T(1);

@@ -36,6 +36,7 @@ class BasicRNNCell {
   BasicRNNCell(Index num_units, BasicRNNCellWeights<T> weights)
       : units_(num_units), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("BasicRNNCell: num_units=", units_, " must be positive");
+    detail::check_units("BasicRNNCell", units_, 1);
     const Index rows = w_.kernel.dimension(0);
     if (rows <= units_) {
       detail::fail("BasicRNNCell: kernel has shape ", shape_string(w_.kernel),
@@ -52,7 +53,10 @@ class BasicRNNCell {
   const BasicRNNCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state [batch, num_units].
-  state_type zero_state(Index batch) const { return detail::zeros<T, 2>({batch, units_}); }
+  state_type zero_state(Index batch) const {
+    detail::check_batch_size("BasicRNNCell::zero_state", batch, units_);
+    return detail::zeros<T, 2>({batch, units_});
+  }
 
   /// Throws unless `state` is [batch, num_units]; `where` names the caller's argument.
   void check_state(const state_type& state, Index batch, const std::string& where) const {

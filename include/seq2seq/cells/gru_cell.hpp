@@ -47,6 +47,7 @@ class GRUCell {
   GRUCell(Index num_units, GRUCellWeights<T> weights, bool reset_after = false)
       : units_(num_units), reset_after_(reset_after), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("GRUCell: num_units=", units_, " must be positive");
+    detail::check_units("GRUCell", units_, 3);
     const Index rows = w_.gates_kernel.dimension(0);
     if (rows <= units_) {
       detail::fail("GRUCell: gates/kernel has shape ", shape_string(w_.gates_kernel),
@@ -69,7 +70,10 @@ class GRUCell {
   const GRUCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state [batch, num_units].
-  state_type zero_state(Index batch) const { return detail::zeros<T, 2>({batch, units_}); }
+  state_type zero_state(Index batch) const {
+    detail::check_batch_size("GRUCell::zero_state", batch, units_);
+    return detail::zeros<T, 2>({batch, units_});
+  }
 
   /// Throws unless `state` is [batch, num_units]; `where` names the caller's argument.
   void check_state(const state_type& state, Index batch, const std::string& where) const {

@@ -87,6 +87,7 @@ class LSTMCell {
   LSTMCell(Index num_units, LSTMCellWeights<T> weights, LSTMCellOptions<T> options)
       : units_(num_units), opt_(std::move(options)), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("LSTMCell: num_units=", units_, " must be positive");
+    detail::check_units("LSTMCell", units_, 4);
     if (opt_.num_proj && *opt_.num_proj <= 0) {
       detail::fail("LSTMCell: num_proj=", *opt_.num_proj, " must be positive");
     }
@@ -136,6 +137,7 @@ class LSTMCell {
 
   /// All-zero state: c [batch, num_units], h [batch, P].
   state_type zero_state(Index batch) const {
+    detail::check_batch_size("LSTMCell::zero_state", batch, std::max(units_, proj_));
     return {detail::zeros<T, 2>({batch, units_}), detail::zeros<T, 2>({batch, proj_})};
   }
 

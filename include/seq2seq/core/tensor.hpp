@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -107,6 +108,22 @@ void check_shape(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t,
     if (t.dimension(i) != expected[i]) {
       fail(where, " has shape ", shape_string(t), ", expected ", dims_string(expected));
     }
+  }
+}
+
+/// Throws unless `batch` rows of `width` values can exist: batch >= 0 and batch * width fits
+/// Index. `where` names the entry point (e.g. "GRUCell::zero_state").
+inline void check_batch_size(const std::string& where, Index batch, Index width) {
+  if (batch < 0) fail(where, ": batch=", batch, " must be >= 0");
+  if (width > 0 && batch > std::numeric_limits<Index>::max() / width) {
+    fail(where, ": batch=", batch, " times ", width, " values per row is too large");
+  }
+}
+
+/// Throws unless `units` gate columns of width `gates` * units fit Index (`where`: "GRUCell").
+inline void check_units(const std::string& where, Index units, Index gates) {
+  if (units > std::numeric_limits<Index>::max() / (2 * gates)) {
+    fail(where, ": num_units=", units, " is too large");
   }
 }
 

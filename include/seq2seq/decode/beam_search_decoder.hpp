@@ -114,15 +114,14 @@ class BeamSearchDecoder {
                     int64_t end_token, cell_state_type initial_state, Index beam_width,
                     BeamSearchDecoderOptions<T> options = {})
       : cell_(std::move(cell)),
-        helper_(std::move(embedding), start_tokens,
-                detail::check_end_token(end_token, "BeamSearchDecoder")),
+        helper_(embedding_helper(std::move(embedding), start_tokens, end_token)),
         initial_state_(std::move(initial_state)),
         beams_(beam_width),
         opt_(std::move(options)) {
     if (beams_ <= 0) detail::fail("BeamSearchDecoder: beam_width=", beams_, " must be positive");
     if (beams_ > std::numeric_limits<int32_t>::max() / helper_.batch_size()) {
-      detail::fail("BeamSearchDecoder: beam_width=", beams_, " times batch ",
-                   helper_.batch_size(), " does not fit int32 (TF's dtype for beam ids)");
+      detail::fail("BeamSearchDecoder: beam_width=", beams_, " is too large: times batch ",
+                   helper_.batch_size(), " it does not fit int32 (TF's dtype for beam ids)");
     }
     if (helper_.input_size() != cell_.input_size()) {
       detail::fail("BeamSearchDecoder: embedding has shape ", shape_string(helper_.embedding()),
@@ -315,6 +314,20 @@ class BeamSearchDecoder {
 
  private:
   bool coverage() const { return opt_.coverage_penalty_weight != 0.0; }
+
+  // The embedding, start tokens and end token, checked with errors that name this decoder.
+  static GreedyEmbeddingHelper<T> embedding_helper(Tensor2<T> embedding,
+                                                   const std::vector<int64_t>& start_tokens,
+                                                   int64_t end_token) {
+    detail::check_end_token(end_token, "BeamSearchDecoder");
+    try {
+      return GreedyEmbeddingHelper<T>(std::move(embedding), start_tokens, end_token);
+    } catch (const Error& e) {
+      const std::string what = e.what(), helper = "GreedyEmbeddingHelper";
+      throw Error("BeamSearchDecoder" + (what.rfind(helper, 0) == 0 ? what.substr(helper.size())
+                                                                      : ": " + what));
+    }
+  }
 
   Index alignments_size() const {
     if constexpr (detail::is_wrapper_state<cell_state_type>::value) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <vector>
 
@@ -13,8 +14,13 @@
 namespace seq2seq {
 
 namespace detail {
-inline void check_multiplier(Index multiplier) {
+/// Throws unless multiplier > 0 and `count` values times it stay within `limit`.
+inline void check_multiplier(Index multiplier, Index count,
+                             Index limit = std::numeric_limits<Index>::max()) {
   if (multiplier <= 0) detail::fail("tile_batch: multiplier=", multiplier, " must be positive");
+  if (count > 0 && multiplier > limit / count) {
+    detail::fail("tile_batch: multiplier=", multiplier, " times ", count, " values is too large");
+  }
 }
 }  // namespace detail
 
@@ -26,7 +32,7 @@ template <class T, int Rank>
 Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> tile_batch(
     const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t, Index multiplier) {
   static_assert(Rank >= 1, "tile_batch needs a batch dimension");
-  detail::check_multiplier(multiplier);
+  detail::check_multiplier(multiplier, t.size());
   auto dims = t.dimensions();
   const Index batch = dims[0];
   const Index row = batch == 0 ? 0 : t.size() / batch;
@@ -43,8 +49,10 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> tile_batch(
 /// Lengths [B] (e.g. memory_sequence_length) -> [B*K], each entry repeated K times.
 template <class Int>
 std::vector<Int> tile_batch(const std::vector<Int>& lengths, Index multiplier) {
-  detail::check_multiplier(multiplier);
   std::vector<Int> out;
+  detail::check_multiplier(multiplier, static_cast<Index>(lengths.size()),
+                           static_cast<Index>(std::min<std::size_t>(
+                               out.max_size(), std::numeric_limits<Index>::max())));
   out.reserve(lengths.size() * static_cast<std::size_t>(multiplier));
   for (const Int& v : lengths) out.insert(out.end(), static_cast<std::size_t>(multiplier), v);
   return out;

@@ -80,7 +80,12 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
     cell.check_state(*initial_state, batch, "dynamic_rnn: initial_state");
     state = std::move(*initial_state);
   } else {
-    state = cell.zero_state(batch);
+    try {
+      state = cell.zero_state(batch);
+    } catch (const Error& e) {  // e.g. a wrapper whose memory batch is not the inputs' batch
+      detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
+                   "), batch ", batch, ": ", e.what());
+    }
   }
   const bool masked = !sequence_length.empty();
   // Rows that have finished keep their state here and get it back after every step.
