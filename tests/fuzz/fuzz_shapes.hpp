@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -149,6 +151,19 @@ void perturb(Input& in, AttentionWrapperState<CellState, T>& s) {
   }
 }
 
+template <class CellState>
+void perturb(Input& in, MultiAttentionWrapperState<CellState, T>& s) {
+  perturb(in, s.cell_state);
+  perturb(in, s.attention);
+  for (auto& a : s.alignments) perturb(in, a);
+  for (auto& a : s.attention_state) perturb(in, a);
+  if (in.rare()) s.time = in.range(-2, 3);
+  if (in.rare()) s.alignments.pop_back();
+  if (in.rare() && !s.alignment_history.empty()) {
+    s.alignment_history[0] = in.ten(in.range(0, 3), in.range(0, 3), in.range(0, 5));
+  }
+}
+
 // ----- attention -----------------------------------------------------------------------------
 
 /// A BahdanauAttention with memory [batch, time, depth] and query depth `query`.
@@ -170,10 +185,51 @@ inline BahdanauAttention<T> make_bahdanau(Input& in, Index units, Index batch, I
   return BahdanauAttention<T>(units, memory, std::move(lengths), std::move(w), normalize, fn);
 }
 
+/// Calls `f` with an AttentionWrapper of two Bahdanau mechanisms (multi mode) around a GRU or
+/// LSTM cell.
+template <class F>
+void with_multi_wrapper(Input& in, Index batch, Index input, F&& f) {
+  const Index units[2] = {in.range(0, 4), in.range(0, 4)}, time[2] = {in.range(0, 5), in.range(0, 5)};
+  const Index depth[2] = {in.range(0, 4), in.range(0, 4)};
+  const Index cell_units = in.range(0, 4);
+  MultiAttentionWrapperConfig<T> config;
+  Index attention = depth[0] + depth[1];
+  if (in.flag()) {
+    attention = 0;
+    for (int i = in.dim(2); i > 0; --i) {
+      config.attention_layer_size.push_back(in.range(-1, 4));
+      attention += std::max<Index>(0, config.attention_layer_size.back());
+    }
+  }
+  config.alignment_history = in.flag();
+  config.output_attention = in.flag();
+  with_cell(in, cell_units, input + attention, [&](auto cell) {
+    using Cell = decltype(cell);
+    const Index h = cell.output_size();
+    for (std::size_t i = 0; i < config.attention_layer_size.size(); ++i) {
+      config.attention_layer_kernel.push_back(
+          in.mat(in.dim(h + depth[i % 2]), in.dim(config.attention_layer_size[i])));
+    }
+    auto m0 = make_bahdanau(in, units[0], batch, time[0], depth[0], h);
+    auto m1 = make_bahdanau(in, units[1], in.dim(batch), time[1], depth[1], h);
+    std::optional<typename Cell::state_type> initial;
+    if (in.rare()) {
+      initial = cell.zero_state(in.dim(batch));
+      perturb(in, *initial);
+    }
+    f(AttentionWrapper(std::move(cell), std::tuple{std::move(m0), std::move(m1)}, std::move(config),
+                       std::move(initial)));
+  });
+}
+
 /// Calls `f` with an AttentionWrapper around a GRU or LSTM cell, at memory batch `batch`, whose
-/// own inputs have `input` columns.
+/// own inputs have `input` columns; one mechanism, or two (multi mode) when the input says so.
 template <class F>
 void with_wrapper(Input& in, Index batch, Index input, F&& f) {
+  if (in.byte() % 4 == 1) {
+    with_multi_wrapper(in, batch, input, std::forward<F>(f));
+    return;
+  }
   const Index units = in.range(0, 4), time = in.range(0, 5), depth = in.range(0, 4);
   const Index cell_units = in.range(0, 4);
   AttentionWrapperConfig<T> config;
@@ -232,7 +288,29 @@ void run_rnn(Input& in, const Cell& cell, Index batch, Index input) {
 
 inline void rnn(Input& in) {
   const Index units = in.range(0, 5), input = in.range(0, 5), batch = in.range(0, 4);
-  with_cell(in, units, input, [&](const auto& cell) { run_rnn(in, cell, batch, input); });
+  if (in.flag()) {
+    with_cell(in, units, input, [&](const auto& cell) { run_rnn(in, cell, batch, input); });
+    return;
+  }
+  // bidirectional_dynamic_rnn with a GRU or LSTM forward cell and a GRU backward cell.
+  with_cell(in, units, input, [&](const auto& fw) {
+    const auto bw = make_gru(in, in.range(0, 5), in.dim(input));
+    const Index time = in.range(0, 6);
+    const bool time_major = in.flag();
+    const Index b = in.dim(batch), t = in.dim(time);
+    const Tensor3<T> inputs = time_major ? in.ten(t, b, in.dim(input)) : in.ten(b, t, in.dim(input));
+    std::vector<int64_t> lengths;
+    if (in.flag()) lengths = in.lengths(in.dim(batch), time);
+    std::optional<typename std::decay_t<decltype(fw)>::state_type> initial_fw;
+    if (in.rare()) {
+      initial_fw = fw.zero_state(in.dim(batch));
+      perturb(in, *initial_fw);
+    }
+    std::optional<Tensor2<T>> initial_bw;
+    if (in.rare()) initial_bw = in.mat(in.dim(batch), in.dim(bw.num_units()));
+    (void)bidirectional_dynamic_rnn(fw, bw, inputs, lengths, std::move(initial_fw), std::move(initial_bw),
+                                    time_major);
+  });
 }
 
 inline void attention_call(Input& in) {
@@ -247,6 +325,11 @@ inline void wrapper_rnn(Input& in) {
   with_wrapper(in, batch, input, [&](const auto& wrapper) {
     if (in.flag()) {
       auto state = wrapper.zero_state(in.dim(batch));
+      if (in.flag()) {  // TF's state.clone(cell_state=...), e.g. with an encoder's final state
+        auto cell_state = state.cell_state;
+        perturb(in, cell_state);
+        state = state.clone(std::move(cell_state));
+      }
       perturb(in, state);
       (void)wrapper(in.mat(in.dim(batch), in.dim(wrapper.input_size())), state);
     } else {
