@@ -47,7 +47,7 @@ for t in $targets; do
         tail -n 60 "$log"
         echo "fuzz_$t: FINDING (log $log, input in $build/artifacts/)" >&2
       fi
-      grep -E '^(#[0-9]+ +DONE|Done )|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
+      grep -E '^(#[0-9]+[[:space:]]+DONE|Done )|stat::number_of_executed_units|stat::average_exec_per_sec' "$log" || true
       ;;
     campaign)
       echo "fuzz_$t: ${FUZZ_RUNS:-10000000} executions (log $log)"
@@ -56,7 +56,7 @@ for t in $targets; do
        nice -n 10 "$exe" "${common[@]}" -runs="${FUZZ_RUNS:-10000000}" -jobs=1 -workers=1 \
          -artifact_prefix="$build/artifacts/$t-" "$work" "${dirs[@]}" >/dev/null 2>&1) || status=1
       mv "$build/fuzz-0.log" "$log"
-      grep -E '^(#[0-9]+ +DONE|Done )|stat::' "$log" || true
+      grep -E '^(#[0-9]+[[:space:]]+DONE|Done )|stat::' "$log" || true
       ;;
     merge)
       merged=$build/merged/$t
