@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
 packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
-          libopenblas-dev libdnnl-dev libstb-dev)
+          libopenblas-dev libdnnl-dev libstb-dev clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -38,6 +38,7 @@ case "$mode" in
   test)
     cmake --build "$build" -j"$jobs"
     ctest --test-dir "$build" --output-on-failure -j"$jobs"
+    BUILD_DIR="$build-fuzz" bash "$root/tools/fuzz.sh"  # libFuzzer harnesses, 10 s each
     # The golden suite must hold whatever the backend and thread count (BENCHMARKS.md). The
     # weight-file readers' tests run no product: they run only in the default build above.
     for config in OpenBLAS:OFF oneDNN:OFF Eigen:ON; do

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,13 +15,24 @@
 
 namespace seq2seq::io::detail {
 
-/// Dimension `axis` of a stored tensor of rank `rank`; throws naming the file and tensor.
+/// The largest layer size dim() returns: the converters compute sizes such as gates * H and
+/// I + H, which must not overflow Index. No data bounds a dimension of a tensor with a zero
+/// dimension (recurrent_kernel [2^62, 0] is a valid empty tensor), so dim() bounds it.
+inline constexpr Index kMaxLayerSize = std::numeric_limits<Index>::max() / 8;
+
+/// Dimension `axis` of a stored tensor of rank `rank`; throws naming the file and tensor, also if
+/// the dimension exceeds kMaxLayerSize.
 template <class File>
 Index dim(const File& file, const std::string& tensor, std::size_t rank, std::size_t axis) {
   const auto& shape = file.shape(tensor);
   if (shape.size() != rank) {
     seq2seq::detail::fail("weight file '", file.name(), "': tensor '", tensor, "' has shape ",
                           seq2seq::detail::dims_string(shape), ", expected rank ", rank);
+  }
+  if (shape[axis] > kMaxLayerSize) {
+    seq2seq::detail::fail("weight file '", file.name(), "': tensor '", tensor, "' has shape ",
+                          seq2seq::detail::dims_string(shape), ": dimension ", shape[axis],
+                          " is too large for a layer size (at most ", kMaxLayerSize, ")");
   }
   return static_cast<Index>(shape[axis]);
 }

@@ -1,0 +1,11 @@
+// libFuzzer harness for seq2seq::fuzz::fuzz_npz (fuzz_files.hpp): seq2seq::Error is the expected outcome
+// for bad input; any other exception escapes LLVMFuzzerTestOneInput and libFuzzer reports it.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz_files.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  seq2seq::fuzz::fuzz_npz(data, size);
+  return 0;
+}
