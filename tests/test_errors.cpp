@@ -334,6 +334,11 @@ TEST(Errors, GruCallBatchZero) {
   EXPECT_EQ(out.dimension(0), 0);
   EXPECT_EQ(out.dimension(1), 4);
   EXPECT_EQ(state.dimension(0), 0);
+  // LSTMCell too: its step offset a null pointer at batch 0 (found by fuzzing, UBSan).
+  const auto l = lstm(3, 4);
+  const auto [lout, lstate] = l(t2(0, 3), l.zero_state(0));
+  EXPECT_EQ(lout.dimension(0), 0);
+  EXPECT_EQ(lstate.h.dimension(0), 0);
 }
 
 //@ GRUCell::operator() | NaN in one row of the inputs | NaN in that row's output and state only; other rows bit-equal to a clean call
@@ -1867,6 +1872,9 @@ TEST(Errors, BasicDecoderBatchZero) {
   EXPECT_EQ(r.outputs.rnn_output.dimension(0), 0);
   EXPECT_EQ(r.outputs.rnn_output.dimension(1), 0);
   EXPECT_EQ(r.outputs.rnn_output.dimension(2), 4);
+  auto s = d.initialize();  // the step API too: nothing to compute, time advances
+  d.step(s);
+  EXPECT_EQ(s.time, 1);
 }
 
 //@ BasicDecoder + dynamic_decode | TrainingHelper max_time 0 | valid: every row finished at the start; outputs [B, 0, O], lengths 0

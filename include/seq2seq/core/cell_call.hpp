@@ -41,6 +41,7 @@ std::pair<Tensor2<typename Cell::Scalar>, typename Cell::state_type> call_cell(
   cell.check_state(state, batch, name + ": state");
   std::pair<Tensor2<T>, typename Cell::state_type> result{Tensor2<T>(batch, cell.output_size()),
                                                           state};
+  if (batch == 0) return result;  // nothing to compute (and no row to point into)
   auto workspace = cell.make_workspace(batch);
   cell.step(as_matrix(inputs), result.second, as_matrix(result.first), workspace);
   return result;

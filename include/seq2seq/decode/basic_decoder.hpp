@@ -112,6 +112,10 @@ class BasicDecoder {
   /// TF's step(): runs step `s.time` and advances `s` (outputs, state, next inputs, the
   /// helper's finished flags, time). Finished rows are decoded too, as in TF.
   void step(Step& s) const {
+    if (batch_size() == 0) {  // nothing to decode (and no row to point into)
+      ++s.time;
+      return;
+    }
     detail::reserve_ahead(cell_, s.state, s.time, s.reserved);
     auto output = detail::as_matrix(s.rnn_output);
     if (layer_) {
