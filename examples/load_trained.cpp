@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
     std::vector<int64_t> output;
     int64_t token = go;
     for (int64_t t = 0; t < length; ++t) {
-      Tensor2<float> x = embed(embedding, {token}).chip(0, 0);
+      Tensor2<float> x = embed(embedding, {token}).chip<0>(0);
       auto [attention, next] = decoder(x, state);
       state = std::move(next);
       Eigen::RowVectorXf logits =
