@@ -10,7 +10,9 @@
 
 #include <seq2seq/core/gemm.hpp>
 
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#include "sanitizers.hpp"
+
+#if defined(__GLIBC__) && !defined(SEQ2SEQ_SANITIZER_OWNS_MALLOC)
 #define SEQ2SEQ_COUNTS_ALLOCATIONS 1
 
 inline std::atomic<long> g_allocations{0};

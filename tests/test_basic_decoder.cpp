@@ -16,7 +16,8 @@ namespace {
 template <class T>
 class BasicDecoderTyped : public ::testing::Test {};
 using Scalars = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(BasicDecoderTyped, Scalars);
+// The empty third argument (the name generator, defaulted) keeps Clang's -Wpedantic quiet.
+TYPED_TEST_SUITE(BasicDecoderTyped, Scalars, );
 
 template <class T>
 Tensor3<T> decoder_inputs(Index batch, Index time) {

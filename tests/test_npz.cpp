@@ -25,6 +25,8 @@
 #include <utility>
 #include <vector>
 
+#include "sanitizers.hpp"
+
 #ifndef SEQ2SEQ_GOLDEN_DIR
 #error "SEQ2SEQ_GOLDEN_DIR must name the tests/golden directory"
 #endif
@@ -32,7 +34,7 @@
 // ---- largest single malloc request (glibc, not under ASan/TSan, which own the allocator) -------
 // Every operator new, and libzip's own buffers, go through malloc; see also alloc_counter.hpp.
 
-#if defined(__GLIBC__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if defined(__GLIBC__) && !defined(SEQ2SEQ_SANITIZER_OWNS_MALLOC)
 #define SEQ2SEQ_TRACKS_LARGEST_MALLOC 1
 namespace {
 std::atomic<std::size_t> g_largest_malloc{0};
