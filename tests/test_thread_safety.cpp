@@ -278,4 +278,26 @@ TEST(ThreadSafety, BeamSearchDecoderDynamicDecode) {
   });
 }
 
+// ---- the thread setting ------------------------------------------------------------------------
+
+#if defined(_OPENMP) || defined(SEQ2SEQ_GEMM_ONEDNN)
+// OpenMP's thread count is per thread: a std::thread starts with OpenMP's default (every core)
+// whatever set_num_threads said, and oneDNN's GEMM would use that many. The library's products
+// apply the setting in the thread that runs them.
+TEST(ThreadSafety, TheThreadSettingHoldsInEveryThread) {
+  const int before = num_threads();
+  const auto cell = big_gru();
+  for (int setting : {1, 3}) {  // at least one differs from OpenMP's default
+    set_num_threads(setting);
+    int seen = 0;
+    std::thread([&] {
+      (void)dynamic_rnn(cell, inputs<float>(8, 2, 32, 0));
+      seen = omp_get_max_threads();
+    }).join();
+    EXPECT_EQ(seen, setting);
+  }
+  set_num_threads(before);
+}
+#endif
+
 }  // namespace

@@ -113,7 +113,9 @@ void eigen_gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool a
 /// of a given size on a thread (OpenBLAS and oneDNN: whatever the library itself does).
 template <class T>
 void gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool accumulate = false) {
-  (void)num_threads_setting();  // threads are opt-in: pin the backend to 1 before its first use
+  // Threads are opt-in: pins the backend to 1 before its first use, and OpenMP to the setting in
+  // this thread too.
+  sync_thread_setting();
   const Index m = c.rows(), n = c.cols(), k = a.cols();
   if (m == 0 || n == 0) return;
   if (k == 0) {

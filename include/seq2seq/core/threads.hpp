@@ -16,6 +16,7 @@
 #elif defined(SEQ2SEQ_GEMM_ONEDNN)
 // Debian's oneDNN runs on GNU OpenMP (CMake links libgomp): its thread count is OpenMP's.
 extern "C" void omp_set_num_threads(int num_threads);
+extern "C" int omp_get_max_threads(void);
 #endif
 #if defined(SEQ2SEQ_GEMM_OPENBLAS)
 extern "C" void openblas_set_num_threads(int num_threads);
@@ -59,6 +60,18 @@ inline void set_num_threads(int n) {
 inline int num_threads() { return detail::num_threads_setting(); }
 
 namespace detail {
+
+/// OpenMP's thread count is a setting of each thread: a thread other than the one that called
+/// set_num_threads starts with OpenMP's default (every core), which oneDNN's GEMM would then use.
+/// Called before each product, so that the setting holds in every thread that runs the library.
+inline void sync_thread_setting() {
+  const int n = num_threads();
+#if defined(_OPENMP) || defined(SEQ2SEQ_GEMM_ONEDNN)
+  if (omp_get_max_threads() != n) omp_set_num_threads(n);
+#else
+  (void)n;
+#endif
+}
 
 /// Runs f(i) for i in [0, n), across num_threads() OpenMP threads when the build has OpenMP and
 /// n * cost (rough flops per i) is worth a parallel region; in order on one thread otherwise.
