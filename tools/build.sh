@@ -2,9 +2,12 @@
 # One command from a fresh Debian 12 machine (root) to a result:
 #   bash tools/build.sh example   installs what is missing, builds and runs the tutorial encoder
 #                                 and the date translator (greedy + beam decoding, heatmaps)
-#   bash tools/build.sh test      installs what is missing, builds everything, runs the test suite,
-#                                 then runs the test programs again under every GEMM backend and
-#                                 two threads (OpenBLAS, oneDNN, Eigen with OpenMP)
+#   bash tools/build.sh test      installs what is missing, builds everything (-Werror), runs the
+#                                 test suite, then again: the whole suite built by Clang with
+#                                 -Werror under AddressSanitizer + UndefinedBehaviorSanitizer; the
+#                                 threaded tests under ThreadSanitizer (GCC, no OpenMP); the test
+#                                 programs under every GEMM backend and two threads (OpenBLAS,
+#                                 oneDNN, Eigen with OpenMP). Prints each stage's time at the end.
 # Packages come from Debian only (idempotent: apt-get runs only when something is missing).
 # BUILD_DIR overrides the build directory (default: build/ in the checkout).
 set -euo pipefail
@@ -13,7 +16,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
 packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
-          libopenblas-dev libdnnl-dev libstb-dev clang libclang-rt-14-dev)
+          libopenblas-dev libdnnl-dev libstb-dev)
+# The fuzzing and sanitizer stages of `test` build with Clang, whose sanitizer and libFuzzer
+# runtimes are a package of their own (GCC's sanitizers come with g++).
+[ "$mode" != test ] || packages+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,7 +33,17 @@ if ((${#missing[@]})); then
 fi
 
 jobs=$(nproc)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release
+# Stage timings, printed when `test` ends.
+timings=()
+stage_start=$SECONDS
+stage_done() {
+  timings+=("$(printf '%-34s %4d s' "$1" $((SECONDS - stage_start)))")
+  stage_start=$SECONDS
+}
+# The project's own programs build with -Werror when testing (the tests always do).
+werror=OFF
+[ "$mode" != test ] || werror=ON
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_WERROR=$werror
 case "$mode" in
   example)
     cmake --build "$build" -j"$jobs" --target tutorial_encoder translate
@@ -38,7 +54,34 @@ case "$mode" in
   test)
     cmake --build "$build" -j"$jobs"
     ctest --test-dir "$build" --output-on-failure -j"$jobs"
+    stage_done "default (GCC, Release)"
+
     BUILD_DIR="$build-fuzz" bash "$root/tools/fuzz.sh"  # libFuzzer harnesses, 10 s each
+    stage_done "fuzzing (Clang, libFuzzer)"
+
+    # Clang, -Werror, AddressSanitizer + UndefinedBehaviorSanitizer: every test program, example
+    # and benchmark builds; every test runs (the consumer builds ran above: they build their own
+    # projects with the system compiler, untouched by these flags). Any finding fails its test.
+    dir="$build-clang-asan-ubsan"
+    cmake -S "$root" -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+      -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" -DSEQ2SEQ_WERROR=ON -DSEQ2SEQ_SANITIZE=address,undefined
+    cmake --build "$dir" -j"$jobs"
+    ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+      UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E '^consumer_'
+    stage_done "Clang -Werror, ASan + UBSan"
+
+    # ThreadSanitizer on the programs that start threads, shared objects across std::threads
+    # (test_thread_safety) included. Without OpenMP: libgomp is not instrumented.
+    dir="$build-tsan"
+    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+      -DSEQ2SEQ_SANITIZE=thread -DSEQ2SEQ_OPENMP=OFF -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
+      -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
+    cmake --build "$dir" -j"$jobs" --target seq2seq_threaded_tests
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+      ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E '^consumer_|_NOT_BUILT$'
+    stage_done "GCC, TSan (threaded tests)"
+
     # The golden suite must hold whatever the backend and thread count (BENCHMARKS.md). The
     # weight-file readers' tests run no product: they run only in the default build above.
     for config in OpenBLAS:OFF oneDNN:OFF Eigen:ON; do
@@ -51,7 +94,10 @@ case "$mode" in
       cmake --build "$dir" -j"$jobs" --target seq2seq_product_tests
       SEQ2SEQ_NUM_THREADS=2 ctest --test-dir "$dir" --output-on-failure -j"$jobs" \
         -E '^consumer_|_NOT_BUILT$'
+      stage_done "GEMM $gemm, OpenMP $openmp, 2 threads"
     done
+    echo "stage times (s):"
+    printf '  %s\n' "${timings[@]}"
     ;;
   *)
     echo "usage: bash tools/build.sh example|test" >&2
