@@ -257,7 +257,7 @@ TEST(AttentionWrapper, RejectsPiecesThatDoNotFit) {
                        {"attention_layer/kernel", "without attention_layer_size"});
   // The cell's input must be input depth + attention size: 4 leaves no room next to 4.
   golden::expect_error([&] { AttentionWrapper(s.gru(2), s.mechanism()); },
-                       {"input size 4", "attention size 4"});
+                       {"input size 4", "attention_size (4)"});
   auto w = s.w;
   w.query_layer_kernel = golden::zeros<double>(4, Small::U);
   golden::expect_error(
@@ -778,7 +778,7 @@ TEST(AttentionWrapperComplete, RejectsAttentionLayerTogetherWithAttentionLayerSi
   EXPECT_EQ(wrapper.input_size(), 3);
   EXPECT_EQ(wrapper.output_size(), 3);
   golden::expect_error([&] { AttentionWrapper(s.gru(1), s.mechanism(), config); },
-                       {"input size 3", "attention size 3"});
+                       {"input size 3", "attention_size (3)"});
 }
 
 TEST(AttentionWrapperComplete, RejectsCellInputFnWidthsThatDoNotFit) {

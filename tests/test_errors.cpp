@@ -265,6 +265,14 @@ TEST(Errors, GruKernelNoInputRows) {
                            {"GRUCell: gates/kernel has shape [4,8]", "with input_size > 0"}));
 }
 
+//@ GRUCell | gates/kernel given transposed ([2H, I+H]) |
+TEST(Errors, GruGatesKernelTransposed) {
+  auto w = gru_weights(3, 4);
+  w.gates_kernel = t2(8, 7);
+  EXPECT_TRUE(throws_error([&] { GRUCell<float>(4, w); },
+                           {"GRUCell: gates/kernel has shape [8,7], expected [7,8] (transposed?)"}));
+}
+
 //@ GRUCell | gates/kernel wrong width |
 TEST(Errors, GruGatesKernelWrongWidth) {
   auto w = gru_weights(3, 4);
@@ -461,6 +469,14 @@ TEST(Errors, LstmKernelWrongWidth) {
   w.kernel = t2(7, 12);
   EXPECT_TRUE(throws_error([&] { LSTMCell<float>(4, w); },
                            {"LSTMCell: kernel has shape [7,12], expected [7,16]"}));
+}
+
+//@ LSTMCell | kernel given transposed ([4H, I+H]) |
+TEST(Errors, LstmKernelTransposed) {
+  auto w = lstm_weights(3, 4);
+  w.kernel = t2(16, 7);
+  EXPECT_TRUE(throws_error([&] { LSTMCell<float>(4, w); },
+                           {"LSTMCell: kernel has shape [16,7], expected [7,16] (transposed?)"}));
 }
 
 //@ LSTMCell | bias wrong size |
@@ -696,6 +712,24 @@ TEST(Errors, BahdanauQueryKernelWrong) {
                             "expected [3,4]"}));
 }
 
+//@ BahdanauAttention | query_layer/kernel given transposed ([num_units, query_depth]) |
+TEST(Errors, BahdanauQueryKernelTransposed) {
+  auto w = bahdanau_weights();
+  w.query_layer_kernel = t2(4, 6);
+  EXPECT_TRUE(throws_error([&] { BahdanauAttention<float>(4, t3(2, 5, 6), {}, w); },
+                           {"BahdanauAttention: query_layer/kernel has shape [4,6], expected [6,4] "
+                            "(transposed?)"}));
+}
+
+//@ BahdanauAttention | memory_layer/kernel given transposed |
+TEST(Errors, BahdanauMemoryKernelTransposed) {
+  auto w = bahdanau_weights();
+  w.memory_layer_kernel = t2(4, 6);
+  EXPECT_TRUE(throws_error([&] { BahdanauAttention<float>(4, t3(2, 5, 6), {}, w); },
+                           {"BahdanauAttention: memory_layer/kernel has shape [4,6], expected "
+                            "[6,4] (transposed?)"}));
+}
+
 //@ BahdanauAttention | attention_v of the wrong size |
 TEST(Errors, BahdanauAttentionVWrong) {
   auto w = bahdanau_weights();
@@ -721,27 +755,29 @@ TEST(Errors, BahdanauLengthsCount) {
 //@ BahdanauAttention | a memory_sequence_length of 0 (TF asserts lengths > 0) |
 TEST(Errors, BahdanauLengthZero) {
   EXPECT_TRUE(throws_error([] { bahdanau({3, 0}); },
-                           {"BahdanauAttention: memory_sequence_length[1]=0 is outside "
-                            "1..memory_time=5 (memory [2,5,6])"}));
+                           {"BahdanauAttention: memory_sequence_length[1]=0 is not positive "
+                            "(memory [2,5,6]); TensorFlow requires every length to be in "
+                            "1..memory_time=5"}));
 }
 
 //@ BahdanauAttention | a memory_sequence_length beyond memory_time |
 TEST(Errors, BahdanauLengthBeyondTime) {
   EXPECT_TRUE(throws_error([] { bahdanau({6, 2}); },
-                           {"memory_sequence_length[0]=6 is outside 1..memory_time=5"}));
+                           {"memory_sequence_length[0]=6 exceeds memory_time=5 (memory [2,5,6], "
+                            "[batch, memory_time, memory_depth])"}));
 }
 
 //@ BahdanauAttention | a negative memory_sequence_length |
 TEST(Errors, BahdanauLengthNegative) {
   EXPECT_TRUE(throws_error([] { bahdanau({2, -1}); },
-                           {"memory_sequence_length[1]=-1 is outside 1..memory_time=5"}));
+                           {"memory_sequence_length[1]=-1 is not positive"}));
 }
 
 //@ BahdanauAttention | memory_sequence_length = INT64_MAX |
 TEST(Errors, BahdanauLengthHuge) {
   EXPECT_TRUE(throws_error([] { bahdanau({kInt64Max, 2}); },
-                           {"memory_sequence_length[0]=9223372036854775807 is outside "
-                            "1..memory_time=5"}));
+                           {"memory_sequence_length[0]=9223372036854775807 exceeds "
+                            "memory_time=5"}));
 }
 
 //@ BahdanauAttention::operator() | query of the wrong depth |
@@ -829,8 +865,8 @@ TEST(Errors, LuongMemoryKernelWrong) {
 //@ LuongAttention | a memory_sequence_length beyond memory_time |
 TEST(Errors, LuongLengthBeyondTime) {
   EXPECT_TRUE(throws_error([] { luong({5, 9}); },
-                           {"LuongAttention: memory_sequence_length[1]=9 is outside "
-                            "1..memory_time=5"}));
+                           {"LuongAttention: memory_sequence_length[1]=9 exceeds "
+                            "memory_time=5"}));
 }
 
 //@ LuongAttention::operator() | query depth other than num_units |
@@ -901,7 +937,7 @@ TEST(Errors, BahdanauMonotonicCallStateWrong) {
 TEST(Errors, BahdanauMonotonicLengthZero) {
   EXPECT_TRUE(throws_error(
       [] { BahdanauMonotonicAttention<float>(4, t3(2, 5, 6), {0, 5}, {bahdanau_weights(), 0.f}); },
-      {"BahdanauMonotonicAttention: memory_sequence_length[0]=0 is outside 1..memory_time=5"}));
+      {"BahdanauMonotonicAttention: memory_sequence_length[0]=0 is not positive"}));
 }
 
 //@ LuongMonotonicAttention::operator() | NaN query row, memory lengths {2, 5} | that row's valid alignments are NaN, its masked ones exactly 0; the other row finite and bit-equal to a clean call
@@ -1109,8 +1145,13 @@ TEST(Errors, WrapperLayerFnSizeZero) {
 //@ AttentionWrapper | the cell's input size leaves no room for an input next to the attention |
 TEST(Errors, WrapperCellInputTooSmall) {
   EXPECT_TRUE(throws_error([] { Wrapper(gru(kDm - 4, kU), bahdanau()); },
-                           {"AttentionWrapper: the cell's input size 2 must be input depth + "
-                            "attention size 6 with input depth > 0"}));
+                           {"AttentionWrapper: the cell's input size 2 leaves no room for the "
+                            "inputs: a wrapped cell reads [inputs ; attention], so its input size "
+                            "must be input_depth + attention_size (6) with input_depth > 0; for "
+                            "inputs of depth 2, build the cell with gates/kernel [input_depth + "
+                            "attention_size + num_units, 2*num_units] = [12,8] and "
+                            "candidate/kernel [input_depth + attention_size + num_units, "
+                            "num_units] = [12,4]"}));
 }
 
 //@ AttentionWrapper | cell_input_fn sizes without cell_input_fn.fn |
@@ -2274,7 +2315,7 @@ TEST(Errors, SafetensorsWrongRank) {
 TEST(Errors, SafetensorsWrongShape) {
   const auto f = safetensors({f32("w", {2, 3})});
   EXPECT_TRUE(throws_error([&] { f.tensor<float, 2>("w", {3, 2}); },
-                           {"tensor 'w': expected shape [3,2] but found [2,3]"}));
+                           {"tensor 'w': expected shape [3,2] but found [2,3] (transposed?)"}));
 }
 
 //@ SafetensorsFile::parse | truncated file (the last data byte missing) |

@@ -49,8 +49,12 @@ TEST(GRUCell, RejectsWeightsOfTheWrongShape) {
              bad = golden::zeros<float>(8, 5);
   const auto gb = golden::zeros<float>(8), cb = golden::zeros<float>(4),
              bad_b = golden::zeros<float>(3);
+  // [8,5] with 2 * num_units = 8 rows reads as a transposed [5,8]; [9,5] as a wrong width.
   golden::expect_error([&] { GRUCell<float>(4, {bad, gb, ck, cb}); },
-                       {"GRUCell", "gates/kernel", "[8,5]", "[8,8]"});
+                       {"GRUCell: gates/kernel has shape [8,5], expected [5,8] (transposed?)"});
+  golden::expect_error(
+      [&] { GRUCell<float>(4, {golden::zeros<float>(9, 5), gb, golden::zeros<float>(9, 4), cb}); },
+      {"GRUCell: gates/kernel has shape [9,5], expected [9,8]"});
   golden::expect_error([&] { GRUCell<float>(4, {gk, bad_b, ck, cb}); },
                        {"gates/bias", "[3]", "[8]"});
   golden::expect_error([&] { GRUCell<float>(4, {gk, gb, bad, cb}); },

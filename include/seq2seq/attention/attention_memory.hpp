@@ -27,7 +27,7 @@ struct AttentionMemory {
 
   /// `where` names the mechanism in messages ("LuongAttention"). `memory_sequence_length` is
   /// empty (no masking) or B values in 1..Tm (TensorFlow asserts they are positive).
-  AttentionMemory(const std::string& where, Index num_units, const Tensor3<T>& memory,
+  AttentionMemory(const std::string& where, Index num_units, const EigenTensor<T, 3>& memory,
                   const std::vector<int64_t>& memory_sequence_length,
                   const Tensor2<T>& memory_layer_kernel)
       : batch(memory.dimension(0)),
@@ -61,7 +61,7 @@ struct AttentionMemory {
 
  private:
   void set_lengths(const std::string& where, const std::vector<int64_t>& given,
-                   const Tensor3<T>& memory) {
+                   const EigenTensor<T, 3>& memory) {
     if (given.empty()) {
       lengths.assign(static_cast<std::size_t>(batch), time);
       return;
@@ -71,10 +71,14 @@ struct AttentionMemory {
            " entries, expected the memory batch ", batch, " (memory ", shape_string(memory), ")");
     }
     for (std::size_t b = 0; b < given.size(); ++b) {
-      if (given[b] <= 0 || given[b] > time) {
-        fail(where, ": memory_sequence_length[", b, "]=", given[b], " is outside 1..memory_time=",
-             time, " (memory ", shape_string(memory),
-             "); TensorFlow requires every length to be positive");
+      if (given[b] > time) {
+        fail(where, ": memory_sequence_length[", b, "]=", given[b], " exceeds memory_time=", time,
+             " (memory ", shape_string(memory), ", [batch, memory_time, memory_depth])");
+      }
+      if (given[b] <= 0) {
+        fail(where, ": memory_sequence_length[", b, "]=", given[b],
+             " is not positive (memory ", shape_string(memory),
+             "); TensorFlow requires every length to be in 1..memory_time=", time);
       }
     }
     lengths.assign(given.begin(), given.end());
@@ -113,7 +117,8 @@ class AttentionMechanismBase {
   const Tensor3<T>& keys() const { return memory_.keys; }
 
  protected:
-  AttentionMechanismBase(const std::string& where, Index num_units, const Tensor3<T>& memory,
+  AttentionMechanismBase(const std::string& where, Index num_units,
+                         const EigenTensor<T, 3>& memory,
                          const std::vector<int64_t>& memory_sequence_length,
                          const Tensor2<T>& memory_layer_kernel)
       : memory_(where, num_units, memory, memory_sequence_length, memory_layer_kernel) {}
@@ -125,8 +130,8 @@ class AttentionMechanismBase {
 /// -> alignments [B, Tm], after checking both shapes (errors name `name`). Allocates; the
 /// wrapper calls `align` instead.
 template <class Mechanism, class T = typename Mechanism::Scalar>
-Tensor2<T> call_mechanism(const Mechanism& m, const Tensor2<T>& query, const Tensor2<T>& state,
-                          const std::string& name) {
+Tensor2<T> call_mechanism(const Mechanism& m, const EigenTensor<T, 2>& query,
+                          const EigenTensor<T, 2>& state, const std::string& name) {
   check_shape(query, {m.batch_size(), m.query_depth()}, name + ": query");
   check_shape(state, {m.batch_size(), m.alignments_size()}, name + ": state");
   Tensor2<T> alignments(m.batch_size(), m.alignments_size());

@@ -20,6 +20,30 @@
 #include <seq2seq/core/tensor.hpp>
 
 namespace seq2seq {
+namespace detail {
+
+/// The `cell_state` argument of clone as the wrapped cell's state type, checked at compile time.
+template <class CellState, class T, class Given>
+CellState cell_state_arg(const Given& given) {
+  if constexpr (tensor_info<CellState>::is_tensor) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Given, T, 2,
+                                "AttentionWrapperState::clone: cell_state must be rank 2 "
+                                "[batch, num_units], the wrapped cell's state");
+    return CellState(tensor_arg<T, 2>(given));
+  } else {
+    static_assert(std::is_convertible_v<const Given&, CellState>,
+                  "AttentionWrapperState::clone: cell_state must have the wrapped cell's state "
+                  "type (LSTMStateTuple<T> for LSTMCell, a std::tuple of the layers' states for "
+                  "MultiRNNCell)");
+    if constexpr (std::is_convertible_v<const Given&, CellState>) {
+      return given;
+    } else {
+      return CellState{};
+    }
+  }
+}
+
+}  // namespace detail
 
 /// The per-step state of an AttentionWrapper, with TF 1.x's fields and meanings.
 template <class CellState, class T>
@@ -33,6 +57,7 @@ struct AttentionWrapperState {
 
   /// TF's `state.clone(cell_state=...)`: a copy with the cell state replaced, e.g. by an
   /// encoder's final state. Throws seq2seq::Error unless the new cell state has the old shape.
+  /// (Also takes a braced `{c, h}`; any other argument type is checked at compile time.)
   AttentionWrapperState clone(CellState new_cell_state) const {
     if (shape_string(new_cell_state) != shape_string(cell_state)) {
       detail::fail("AttentionWrapperState::clone: cell_state has shape ",
@@ -41,6 +66,10 @@ struct AttentionWrapperState {
     AttentionWrapperState copy = *this;
     copy.cell_state = std::move(new_cell_state);
     return copy;
+  }
+  template <class NewCellState>
+  AttentionWrapperState clone(const NewCellState& cell_state_arg) const {
+    return clone(detail::cell_state_arg<CellState, T>(cell_state_arg));
   }
 };
 
@@ -70,6 +99,11 @@ struct MultiAttentionWrapperState {
     Fields fields;
     fields.cell_state = std::move(new_cell_state);
     return clone(std::move(fields));
+  }
+  template <class NewCellState,
+            std::enable_if_t<!std::is_same_v<NewCellState, Fields>, int> = 0>
+  MultiAttentionWrapperState clone(const NewCellState& cell_state_arg) const {
+    return clone(detail::cell_state_arg<CellState, T>(cell_state_arg));
   }
 
   /// TF's `state.clone(**kwargs)`: a copy with the given fields replaced. As in TF, every new
@@ -220,17 +254,28 @@ Index attention_width(std::optional<std::size_t> i, Index cell_output_size, Inde
 
 // Checks a cell_input_fn against the cell and returns the wrapper's input depth. Without one,
 // TF's concat needs cell input size = input depth + attention size, with input depth > 0.
-template <class T>
-Index wrapper_input_size(const CellInputFn<T>& f, Index cell_input_size, Index attention_size) {
+// Errors about the cell's input size name the kernels to resize: their shapes for inputs of
+// the depth the cell has now (a cell built for the raw inputs, without room for the attention).
+template <class T, class Cell>
+Index wrapper_input_size(const CellInputFn<T>& f, const Cell& cell, Index attention_size) {
+  const Index cell_input_size = cell.input_size();
   if (!f.fn) {
     if (f.input_size != 0 || f.output_size != 0) {
       detail::fail("AttentionWrapper: cell_input_fn.input_size=", f.input_size,
                    " / output_size=", f.output_size, " given without cell_input_fn.fn");
     }
     if (cell_input_size <= attention_size) {
+      std::string kernels;
+      if constexpr (has_kernel_shapes<Cell>::value) {
+        kernels = "; for inputs of depth " + std::to_string(cell_input_size) +
+                  ", build the cell with " +
+                  cell.kernel_shapes("input_depth + attention_size",
+                                     cell_input_size + attention_size);
+      }
       detail::fail("AttentionWrapper: the cell's input size ", cell_input_size,
-                   " must be input depth + attention size ", attention_size,
-                   " with input depth > 0");
+                   " leaves no room for the inputs: a wrapped cell reads [inputs ; attention], so "
+                   "its input size must be input_depth + attention_size (",
+                   attention_size, ") with input_depth > 0", kernels);
     }
     return cell_input_size - attention_size;
   }
@@ -398,7 +443,7 @@ class AttentionWrapper {
     attention_size_ = detail::attention_width<T>(
         std::nullopt, cell_out, mech_.memory_depth(), config_.attention_layer_size,
         &config_.attention_layer_kernel, layer.fn || layer.size != 0 ? &layer : nullptr);
-    input_size_ = detail::wrapper_input_size(config_.cell_input_fn, cell_.input_size(),
+    input_size_ = detail::wrapper_input_size(config_.cell_input_fn, cell_,
                                              attention_size_);
     if (initial_cell_state_) {
       detail::check_initial_cell_state(cell_, *initial_cell_state_, mech_.batch_size(),
@@ -510,9 +555,12 @@ class AttentionWrapper {
 
   /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
   /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
+  template <class Inputs>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Inputs, T, 2, "AttentionWrapper(inputs, state): inputs must be rank 2 [batch, input_size]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state),
+                             "AttentionWrapper");
   }
 
  private:
@@ -638,7 +686,7 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
       offsets_[i] = attention_size_;
       attention_size_ += sizes_[i];
     });
-    input_size_ = detail::wrapper_input_size(c.cell_input_fn, cell_.input_size(),
+    input_size_ = detail::wrapper_input_size(c.cell_input_fn, cell_,
                                              attention_size_);
     if (initial_cell_state_) {
       detail::check_initial_cell_state(cell_, *initial_cell_state_, batch, memory0);
@@ -777,9 +825,12 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
 
   /// TensorFlow's `wrapper(inputs, state)` for one step: inputs [B, input_size] -> (output
   /// [B, output_size], next state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "AttentionWrapper");
+  template <class Inputs>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Inputs, T, 2, "AttentionWrapper(inputs, state): inputs must be rank 2 [batch, input_size]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state),
+                             "AttentionWrapper");
   }
 
  private:

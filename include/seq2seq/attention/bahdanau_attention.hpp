@@ -38,6 +38,7 @@ class BahdanauScore {
   BahdanauScore(const std::string& where, Index units, const BahdanauAttentionWeights<T>& w,
                 bool normalize)
       : normalize_(normalize) {
+    check_not_transposed(w.query_layer_kernel, units, where + ": query_layer/kernel");
     query_depth_ = w.query_layer_kernel.dimension(0);
     check_shape(w.query_layer_kernel, {query_depth_, units}, where + ": query_layer/kernel");
     check_shape(w.attention_v, {units}, where + ": attention_v");
@@ -99,11 +100,12 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm
   /// (TensorFlow rejects 0 as well). Throws seq2seq::Error on any shape or length mismatch.
-  BahdanauAttention(Index num_units, const Tensor3<T>& memory,
+  template <class Memory>
+  BahdanauAttention(Index num_units, const Memory& memory,
                     std::vector<int64_t> memory_sequence_length,
                     BahdanauAttentionWeights<T> weights, bool normalize = false,
                     ProbabilityFn probability_fn = ProbabilityFn::softmax)
-      : detail::AttentionMechanismBase<T>("BahdanauAttention", num_units, memory,
+      : detail::AttentionMechanismBase<T>("BahdanauAttention", num_units, memory_arg(memory),
                                           memory_sequence_length, weights.memory_layer_kernel),
         w_(std::move(weights)),
         score_("BahdanauAttention", num_units, w_, normalize),
@@ -137,11 +139,26 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
 
   /// TensorFlow's `mechanism(query, state)`: query [B, query_depth] -> alignments [B, Tm].
   /// Allocates; the wrapper calls `align` instead.
-  Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
+  template <class Query, class State>
+  Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
+                                "BahdanauAttention(query, state): query must be rank 2 [batch, query_depth]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "BahdanauAttention(query, state): state must be rank 2 [batch, memory_time]");
+    const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
+    const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     return detail::call_mechanism(*this, query, state, "BahdanauAttention");
   }
 
  private:
+  // The memory argument, checked at compile time; no copy of a Tensor3 or Eigen::Tensor.
+  template <class Memory>
+  static decltype(auto) memory_arg(const Memory& memory) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Memory, T, 3, "BahdanauAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+    return detail::tensor_arg<T, 3>(memory);
+  }
+
   BahdanauAttentionWeights<T> w_;
   using detail::AttentionMechanismBase<T>::memory_;
   detail::BahdanauScore<T> score_;

@@ -39,7 +39,7 @@ void luong_scores(const AttentionMemory<T>& m, bool scale, T g, ConstMatrixRef<T
 
 /// Throws unless `query` is [B, U]; the message says why the depth must be num_units.
 template <class T>
-void check_luong_query(const std::string& where, const Tensor2<T>& query, Index batch,
+void check_luong_query(const std::string& where, const EigenTensor<T, 2>& query, Index batch,
                        Index units) {
   if (query.dimension(0) != batch || query.dimension(1) != units) {
     fail(where, ": query has shape ", shape_string(query), ", expected [", batch, ",", units,
@@ -64,10 +64,11 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch.
-  LuongAttention(Index num_units, const Tensor3<T>& memory,
+  template <class Memory>
+  LuongAttention(Index num_units, const Memory& memory,
                  std::vector<int64_t> memory_sequence_length, LuongAttentionWeights<T> weights,
                  bool scale = false, ProbabilityFn probability_fn = ProbabilityFn::softmax)
-      : detail::AttentionMechanismBase<T>("LuongAttention", num_units, memory,
+      : detail::AttentionMechanismBase<T>("LuongAttention", num_units, memory_arg(memory),
                                           memory_sequence_length, weights.memory_layer_kernel),
         w_(std::move(weights)),
         scale_(scale),
@@ -101,12 +102,27 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
 
   /// TensorFlow's `mechanism(query, state)`: query [B, num_units] -> alignments [B, Tm].
   /// Allocates; the wrapper calls `align` instead.
-  Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
+  template <class Query, class State>
+  Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
+                                "LuongAttention(query, state): query must be rank 2 [batch, query_depth]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "LuongAttention(query, state): state must be rank 2 [batch, memory_time]");
+    const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
+    const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     detail::check_luong_query("LuongAttention", query, this->batch_size(), this->num_units());
     return detail::call_mechanism(*this, query, state, "LuongAttention");
   }
 
  private:
+  // The memory argument, checked at compile time; no copy of a Tensor3 or Eigen::Tensor.
+  template <class Memory>
+  static decltype(auto) memory_arg(const Memory& memory) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Memory, T, 3, "LuongAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+    return detail::tensor_arg<T, 3>(memory);
+  }
+
   LuongAttentionWeights<T> w_;
   using detail::AttentionMechanismBase<T>::memory_;
   bool scale_;

@@ -153,9 +153,18 @@ Tensor2<T> dirac_alignments(Index batch, Index time) {
 /// (one-hot at 0 for the first step), formulas at detail::monotonic_attention_row. TFA's
 /// "recursive" fails in float64 (it builds float32 ones); ours works in both.
 /// Throws seq2seq::Error unless the shapes agree.
-template <class T>
-Tensor2<T> monotonic_attention(const Tensor2<T>& p_choose_i, const Tensor2<T>& previous_attention,
+template <class PChoose, class Previous,
+          class T = typename detail::tensor_info<PChoose>::Scalar>
+Tensor2<T> monotonic_attention(const PChoose& p_choose_i_arg, const Previous& previous_attention_arg,
                                MonotonicMode mode) {
+  SEQ2SEQ_STATIC_CHECK_TENSOR(PChoose, T, 2,
+                              "monotonic_attention: p_choose_i must be rank 2 [batch, time]");
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Previous, T, 2,
+                              "monotonic_attention: previous_attention must be rank 2 [batch, "
+                              "time] with p_choose_i's scalar type");
+  const detail::EigenTensor<T, 2>& p_choose_i = detail::tensor_arg<T, 2>(p_choose_i_arg);
+  const detail::EigenTensor<T, 2>& previous_attention =
+      detail::tensor_arg<T, 2>(previous_attention_arg);
   detail::check_shape(previous_attention, {p_choose_i.dimension(0), p_choose_i.dimension(1)},
                       "monotonic_attention: previous_attention");
   Tensor2<T> a = p_choose_i;
@@ -200,12 +209,13 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch and on a bad sigmoid_noise.
-  BahdanauMonotonicAttention(Index num_units, const Tensor3<T>& memory,
+  template <class Memory>
+  BahdanauMonotonicAttention(Index num_units, const Memory& memory,
                              std::vector<int64_t> memory_sequence_length,
                              BahdanauMonotonicAttentionWeights<T> weights,
                              bool normalize = false, MonotonicMode mode = MonotonicMode::parallel,
                              T sigmoid_noise = T(0), std::function<T()> noise = {})
-      : detail::AttentionMechanismBase<T>(kName, num_units, memory,
+      : detail::AttentionMechanismBase<T>(kName, num_units, memory_arg(memory),
                                           memory_sequence_length, weights.memory_layer_kernel),
         w_(std::move(weights)),
         score_(kName, num_units, w_, normalize),
@@ -240,11 +250,26 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// TensorFlow's `mechanism(query, state)`: query [B, query_depth], state (the previous
   /// alignments) [B, Tm] -> alignments [B, Tm]. Allocates; the wrapper calls `align` instead.
-  Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
+  template <class Query, class State>
+  Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
+                                "BahdanauMonotonicAttention(query, state): query must be rank 2 [batch, query_depth]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "BahdanauMonotonicAttention(query, state): state must be rank 2 [batch, memory_time]");
+    const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
+    const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     return detail::call_mechanism(*this, query, state, kName);
   }
 
  private:
+  // The memory argument, checked at compile time; no copy of a Tensor3 or Eigen::Tensor.
+  template <class Memory>
+  static decltype(auto) memory_arg(const Memory& memory) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Memory, T, 3, "BahdanauMonotonicAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+    return detail::tensor_arg<T, 3>(memory);
+  }
+
   static constexpr const char* kName = "BahdanauMonotonicAttention";
   BahdanauMonotonicAttentionWeights<T> w_;
   using detail::AttentionMechanismBase<T>::memory_;
@@ -266,12 +291,13 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch and on a bad sigmoid_noise.
-  LuongMonotonicAttention(Index num_units, const Tensor3<T>& memory,
+  template <class Memory>
+  LuongMonotonicAttention(Index num_units, const Memory& memory,
                           std::vector<int64_t> memory_sequence_length,
                           LuongMonotonicAttentionWeights<T> weights, bool scale = false,
                           MonotonicMode mode = MonotonicMode::parallel, T sigmoid_noise = T(0),
                           std::function<T()> noise = {})
-      : detail::AttentionMechanismBase<T>(kName, num_units, memory,
+      : detail::AttentionMechanismBase<T>(kName, num_units, memory_arg(memory),
                                           memory_sequence_length, weights.memory_layer_kernel),
         w_(std::move(weights)),
         scale_(scale),
@@ -306,12 +332,27 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// TensorFlow's `mechanism(query, state)`: query [B, num_units], state (the previous
   /// alignments) [B, Tm] -> alignments [B, Tm]. Allocates; the wrapper calls `align` instead.
-  Tensor2<T> operator()(const Tensor2<T>& query, const Tensor2<T>& state) const {
+  template <class Query, class State>
+  Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
+                                "LuongMonotonicAttention(query, state): query must be rank 2 [batch, query_depth]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "LuongMonotonicAttention(query, state): state must be rank 2 [batch, memory_time]");
+    const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
+    const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     detail::check_luong_query(kName, query, this->batch_size(), this->num_units());
     return detail::call_mechanism(*this, query, state, kName);
   }
 
  private:
+  // The memory argument, checked at compile time; no copy of a Tensor3 or Eigen::Tensor.
+  template <class Memory>
+  static decltype(auto) memory_arg(const Memory& memory) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(
+        Memory, T, 3, "LuongMonotonicAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+    return detail::tensor_arg<T, 3>(memory);
+  }
+
   static constexpr const char* kName = "LuongMonotonicAttention";
   LuongMonotonicAttentionWeights<T> w_;
   using detail::AttentionMechanismBase<T>::memory_;

@@ -118,9 +118,13 @@ void apply_probability_fn(ProbabilityFn fn, Eigen::Ref<RowVector<T>> row, Index 
 /// when `lengths` is empty); the other positions get exactly 0. A length of 0 gives a row of
 /// zeros (see detail::apply_probability_fn for why). Throws seq2seq::Error unless `lengths` is
 /// empty or has B entries in 0..T.
-template <class T>
-Tensor2<T> masked_probability(ProbabilityFn fn, const Tensor2<T>& scores,
+template <class Scores, class T = typename detail::tensor_info<Scores>::Scalar>
+Tensor2<T> masked_probability(ProbabilityFn fn, const Scores& scores_arg,
                               const std::vector<int64_t>& lengths = {}) {
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Scores, T, 2,
+                              "masked_probability, softmax, hardmax, sparsemax: scores must be "
+                              "rank 2 [batch, time]");
+  const detail::EigenTensor<T, 2>& scores = detail::tensor_arg<T, 2>(scores_arg);
   const Index batch = scores.dimension(0), time = scores.dimension(1);
   if (!lengths.empty() && static_cast<Index>(lengths.size()) != batch) {
     detail::fail("masked_probability: lengths has ", lengths.size(), " entries, expected ",
@@ -143,20 +147,20 @@ Tensor2<T> masked_probability(ProbabilityFn fn, const Tensor2<T>& scores,
 }
 
 /// tf.nn.softmax over the last axis of `scores` [B, T].
-template <class T>
-Tensor2<T> softmax(const Tensor2<T>& scores) {
+template <class Scores, class T = typename detail::tensor_info<Scores>::Scalar>
+Tensor2<T> softmax(const Scores& scores) {
   return masked_probability(ProbabilityFn::softmax, scores);
 }
 
 /// tfa.seq2seq.hardmax over the last axis of `scores` [B, T]: one-hot at the first maximum.
-template <class T>
-Tensor2<T> hardmax(const Tensor2<T>& scores) {
+template <class Scores, class T = typename detail::tensor_info<Scores>::Scalar>
+Tensor2<T> hardmax(const Scores& scores) {
   return masked_probability(ProbabilityFn::hardmax, scores);
 }
 
 /// tfa.activations.sparsemax over the last axis of `scores` [B, T].
-template <class T>
-Tensor2<T> sparsemax(const Tensor2<T>& scores) {
+template <class Scores, class T = typename detail::tensor_info<Scores>::Scalar>
+Tensor2<T> sparsemax(const Scores& scores) {
   return masked_probability(ProbabilityFn::sparsemax, scores);
 }
 

@@ -1,6 +1,7 @@
 // BasicRNNCell: TensorFlow 1.x tf.nn.rnn_cell.BasicRNNCell (the plain tanh recurrence).
 #pragma once
 
+#include <array>
 #include <string>
 #include <utility>
 
@@ -37,6 +38,7 @@ class BasicRNNCell {
       : units_(num_units), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("BasicRNNCell: num_units=", units_, " must be positive");
     detail::check_units("BasicRNNCell", units_, 1);
+    detail::check_not_transposed(w_.kernel, units_, "BasicRNNCell: kernel");
     const Index rows = w_.kernel.dimension(0);
     if (rows <= units_) {
       detail::fail("BasicRNNCell: kernel has shape ", shape_string(w_.kernel),
@@ -49,6 +51,12 @@ class BasicRNNCell {
 
   Index num_units() const { return units_; }
   Index input_size() const { return input_size_; }
+  /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
+  /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
+  std::string kernel_shapes(const std::string& input_desc, Index input_size) const {
+    return "kernel [" + input_desc + " + num_units, num_units] = " +
+           detail::dims_string(std::array<Index, 2>{input_size + units_, units_});
+  }
   Index output_size() const { return units_; }
   const BasicRNNCellWeights<T>& weights() const { return w_; }
 
@@ -105,9 +113,14 @@ class BasicRNNCell {
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new
   /// state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "BasicRNNCell");
+  template <class Inputs, class State>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, const State& state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
+                                "BasicRNNCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "BasicRNNCell(inputs, state): state must be rank 2 [batch, num_units]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs),
+                             state_type(detail::tensor_arg<T, 2>(state)), "BasicRNNCell");
   }
 
  private:

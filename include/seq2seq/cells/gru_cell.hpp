@@ -2,6 +2,8 @@
 // and, as an option, the reset-after form of Keras GRU (reset_after=True), PyTorch and cuDNN.
 #pragma once
 
+#include <array>
+#include <string>
 #include <utility>
 
 #include <seq2seq/core/activations.hpp>
@@ -48,6 +50,8 @@ class GRUCell {
       : units_(num_units), reset_after_(reset_after), w_(std::move(weights)) {
     if (units_ <= 0) detail::fail("GRUCell: num_units=", units_, " must be positive");
     detail::check_units("GRUCell", units_, 3);
+    detail::check_not_transposed(w_.gates_kernel, 2 * units_, "GRUCell: gates/kernel");
+    detail::check_not_transposed(w_.candidate_kernel, units_, "GRUCell: candidate/kernel");
     const Index rows = w_.gates_kernel.dimension(0);
     if (rows <= units_) {
       detail::fail("GRUCell: gates/kernel has shape ", shape_string(w_.gates_kernel),
@@ -65,6 +69,15 @@ class GRUCell {
 
   Index num_units() const { return units_; }
   Index input_size() const { return input_size_; }
+  /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
+  /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
+  std::string kernel_shapes(const std::string& input_desc, Index input_size) const {
+    const std::string rows = input_desc + " + num_units, ";
+    return "gates/kernel [" + rows + "2*num_units] = " +
+           detail::dims_string(std::array<Index, 2>{input_size + units_, 2 * units_}) +
+           " and candidate/kernel [" + rows + "num_units] = " +
+           detail::dims_string(std::array<Index, 2>{input_size + units_, units_});
+  }
   Index output_size() const { return units_; }
   bool reset_after() const { return reset_after_; }
   const GRUCellWeights<T>& weights() const { return w_; }
@@ -145,9 +158,14 @@ class GRUCell {
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new
   /// state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "GRUCell");
+  template <class Inputs, class State>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, const State& state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
+                                "GRUCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
+                                "GRUCell(inputs, state): state must be rank 2 [batch, num_units]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs),
+                             state_type(detail::tensor_arg<T, 2>(state)), "GRUCell");
   }
 
  private:

@@ -2,6 +2,7 @@
 // num_proj, proj_clip and forget_bias (activation tanh, state_is_tuple=True, no shards).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <utility>
@@ -104,6 +105,7 @@ class LSTMCell {
       detail::fail("LSTMCell: proj_clip=", *opt_.proj_clip, " must be >= 0");
     }
     proj_ = opt_.num_proj ? *opt_.num_proj : units_;
+    detail::check_not_transposed(w_.kernel, 4 * units_, "LSTMCell: kernel");
     const Index rows = w_.kernel.dimension(0);
     if (rows <= proj_) {
       detail::fail("LSTMCell: kernel has shape ", shape_string(w_.kernel),
@@ -129,6 +131,13 @@ class LSTMCell {
 
   Index num_units() const { return units_; }
   Index input_size() const { return input_size_; }
+  /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
+  /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
+  std::string kernel_shapes(const std::string& input_desc, Index input_size) const {
+    return "kernel [" + input_desc + (opt_.num_proj ? " + num_proj" : " + num_units") +
+           ", 4*num_units] = " +
+           detail::dims_string(std::array<Index, 2>{input_size + proj_, 4 * units_});
+  }
   /// P: num_proj, or num_units without a projection (the width of the output and of state.h).
   Index output_size() const { return proj_; }
   T forget_bias() const { return opt_.forget_bias; }
@@ -214,9 +223,11 @@ class LSTMCell {
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, P], new state).
   /// Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "LSTMCell");
+  template <class Inputs>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
+                                "LSTMCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state), "LSTMCell");
   }
 
  private:

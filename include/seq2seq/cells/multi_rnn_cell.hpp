@@ -65,6 +65,15 @@ class MultiRNNCell {
   const std::tuple<Cells...>& cells() const { return cells_; }
   /// Layer 0's input size.
   Index input_size() const { return std::get<0>(cells_).input_size(); }
+  /// For messages: the first layer's kernel shapes for inputs of depth `input_size`.
+  std::string kernel_shapes(const std::string& input_desc, Index input_size) const {
+    using First = std::tuple_element_t<0, std::tuple<Cells...>>;
+    if constexpr (detail::has_kernel_shapes<First>::value) {
+      return "layer 0's " + std::get<0>(cells_).kernel_shapes(input_desc, input_size);
+    } else {
+      return "layer 0's kernels";
+    }
+  }
   /// The last layer's output size.
   Index output_size() const { return std::get<num_layers - 1>(cells_).output_size(); }
 
@@ -123,9 +132,11 @@ class MultiRNNCell {
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, output_size],
   /// new state). Allocates; for loops use dynamic_rnn.
-  std::pair<Tensor2<T>, state_type> operator()(const Tensor2<T>& inputs,
-                                               const state_type& state) const {
-    return detail::call_cell(*this, inputs, state, "MultiRNNCell");
+  template <class Inputs>
+  std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
+                                "MultiRNNCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state), "MultiRNNCell");
   }
 
  private:

@@ -28,19 +28,29 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
                                    std::declval<typename Cell::state_type&>(), Index{}))>>
     : std::true_type {};
 
+// Cells that can describe the kernel shapes they need for a given input depth (messages):
+// kernel_shapes(input_desc, input_size).
+template <class Cell, class = void>
+struct has_kernel_shapes : std::false_type {};
+template <class Cell>
+struct has_kernel_shapes<Cell, std::void_t<decltype(std::declval<const Cell&>().kernel_shapes(
+                                   std::declval<const std::string&>(), Index{}))>>
+    : std::true_type {};
+
 /// One step of `cell` from `inputs` [B, cell.input_size()] and `state`: checks both shapes
 /// (errors name `name`), then returns (output [B, cell.output_size()], new state). Allocates its
 /// results and a workspace every call; loops should use dynamic_rnn, which allocates once.
+/// (The cells' operator() checks the ranks at compile time, then calls this.)
 template <class Cell>
 std::pair<Tensor2<typename Cell::Scalar>, typename Cell::state_type> call_cell(
-    const Cell& cell, const Tensor2<typename Cell::Scalar>& inputs,
-    const typename Cell::state_type& state, const std::string& name) {
+    const Cell& cell, const EigenTensor<typename Cell::Scalar, 2>& inputs,
+    typename Cell::state_type state, const std::string& name) {
   using T = typename Cell::Scalar;
   const Index batch = inputs.dimension(0);
   check_shape(inputs, {batch, cell.input_size()}, name + ": inputs");
   cell.check_state(state, batch, name + ": state");
   std::pair<Tensor2<T>, typename Cell::state_type> result{Tensor2<T>(batch, cell.output_size()),
-                                                          state};
+                                                          std::move(state)};
   if (batch == 0) return result;  // nothing to compute (and no row to point into)
   auto workspace = cell.make_workspace(batch);
   cell.step(as_matrix(inputs), result.second, as_matrix(result.first), workspace);

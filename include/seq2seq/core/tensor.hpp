@@ -13,19 +13,19 @@
 #include <unsupported/Eigen/CXX11/Tensor>
 
 #include <seq2seq/core/error.hpp>
+#include <seq2seq/core/ranked_tensor.hpp>
 
 namespace seq2seq {
 
-using Index = Eigen::Index;
-
 /// Row-major tensors, as TensorFlow lays them out: Tensor2 is [batch, depth], Tensor3 is
-/// [batch, time, depth] (or [time, batch, depth] when time-major).
+/// [batch, time, depth] (or [time, batch, depth] when time-major). Each is an Eigen::Tensor
+/// that takes only tensors of its own rank (RankedTensor): a wrong rank does not compile.
 template <class T>
-using Tensor1 = Eigen::Tensor<T, 1, Eigen::RowMajor, Index>;
+using Tensor1 = RankedTensor<T, 1>;
 template <class T>
-using Tensor2 = Eigen::Tensor<T, 2, Eigen::RowMajor, Index>;
+using Tensor2 = RankedTensor<T, 2>;
 template <class T>
-using Tensor3 = Eigen::Tensor<T, 3, Eigen::RowMajor, Index>;
+using Tensor3 = RankedTensor<T, 3>;
 
 /// Row-major matrix, the type of every workspace buffer.
 template <class T>
@@ -78,17 +78,17 @@ namespace detail {
 
 /// A contiguous [rows, cols] matrix view over a rank-2 tensor's storage.
 template <class T>
-Eigen::Map<RowMatrix<T>> as_matrix(Tensor2<T>& t) {
+Eigen::Map<RowMatrix<T>> as_matrix(EigenTensor<T, 2>& t) {
   return Eigen::Map<RowMatrix<T>>(t.data(), t.dimension(0), t.dimension(1));
 }
 template <class T>
-Eigen::Map<const RowMatrix<T>> as_matrix(const Tensor2<T>& t) {
+Eigen::Map<const RowMatrix<T>> as_matrix(const EigenTensor<T, 2>& t) {
   return Eigen::Map<const RowMatrix<T>>(t.data(), t.dimension(0), t.dimension(1));
 }
 
 /// A [size] vector view over a rank-1 tensor.
 template <class T>
-Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> as_row(const Tensor1<T>& t) {
+Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>> as_row(const EigenTensor<T, 1>& t) {
   return Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(t.data(), t.dimension(0));
 }
 
@@ -100,14 +100,37 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> zeros(const std::array<Index, Ran
   return t;
 }
 
+/// " (transposed?)" when a [rows, cols] shape is `expected` read the other way round.
+inline const char* transposed_hint(Index rows, Index cols, Index expected_rows,
+                                   Index expected_cols) {
+  const bool swapped = rows == expected_cols && cols == expected_rows && rows != cols;
+  return swapped ? " (transposed?)" : "";
+}
+
 /// Throws unless `t` has exactly the shape `expected`; `where` names entry point and argument.
+/// A matrix given the other way round is named as such ("... expected [6,4] (transposed?)").
 template <class T, int Rank>
 void check_shape(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t,
                  const std::array<Index, Rank>& expected, const std::string& where) {
   for (int i = 0; i < Rank; ++i) {
     if (t.dimension(i) != expected[i]) {
-      fail(where, " has shape ", shape_string(t), ", expected ", dims_string(expected));
+      const char* hint = "";
+      if constexpr (Rank == 2) {
+        hint = transposed_hint(t.dimension(0), t.dimension(1), expected[0], expected[1]);
+      }
+      fail(where, " has shape ", shape_string(t), ", expected ", dims_string(expected), hint);
     }
+  }
+}
+
+/// For a kernel whose row count the caller infers (input_size + num_units, or a query depth):
+/// throws when it has not `cols` columns but `cols` rows, i.e. it is given transposed
+/// ("... has shape [4,6], expected [6,4] (transposed?)"). Other mismatches are the caller's.
+template <class T>
+void check_not_transposed(const EigenTensor<T, 2>& kernel, Index cols, const std::string& where) {
+  if (kernel.dimension(1) != cols && kernel.dimension(0) == cols) {
+    fail(where, " has shape ", shape_string(kernel), ", expected [", kernel.dimension(1), ",", cols,
+         "] (transposed?)");
   }
 }
 
@@ -129,7 +152,7 @@ inline void check_units(const std::string& where, Index units, Index gates) {
 
 /// Copies row `b` of a [B, D] tensor.
 template <class T>
-void copy_row(const Tensor2<T>& from, Tensor2<T>& to, Index b) {
+void copy_row(const EigenTensor<T, 2>& from, EigenTensor<T, 2>& to, Index b) {
   as_matrix(to).row(b) = as_matrix(from).row(b);
 }
 

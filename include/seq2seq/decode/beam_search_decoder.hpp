@@ -110,11 +110,13 @@ class BeamSearchDecoder {
   /// (E = cell input size), start_tokens are rows of it, the logits' width (output layer units
   /// or cell output size) is at most V_e, `initial_state` has batch B*K (tile_batch), and the
   /// coverage penalty, if on, has an AttentionWrapper state to read.
-  BeamSearchDecoder(Cell cell, Tensor2<T> embedding, const std::vector<int64_t>& start_tokens,
+  template <class Embedding>
+  BeamSearchDecoder(Cell cell, Embedding&& embedding, const std::vector<int64_t>& start_tokens,
                     int64_t end_token, cell_state_type initial_state, Index beam_width,
                     BeamSearchDecoderOptions<T> options = {})
       : cell_(std::move(cell)),
-        helper_(embedding_helper(std::move(embedding), start_tokens, end_token)),
+        helper_(embedding_helper(embedding_arg(std::forward<Embedding>(embedding)), start_tokens,
+                                 end_token)),
         initial_state_(std::move(initial_state)),
         beams_(beam_width),
         opt_(std::move(options)) {
@@ -314,6 +316,14 @@ class BeamSearchDecoder {
 
  private:
   bool coverage() const { return opt_.coverage_penalty_weight != 0.0; }
+
+  // The embedding argument, checked at compile time.
+  template <class Embedding>
+  static Tensor2<T> embedding_arg(Embedding&& embedding) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Embedding>, T, 2,
+                                "BeamSearchDecoder: embedding must be rank 2 [vocab_size, depth]");
+    return detail::ranked_arg<T, 2>(std::forward<Embedding>(embedding));
+  }
 
   // The embedding, start tokens and end token, checked with errors that name this decoder.
   static GreedyEmbeddingHelper<T> embedding_helper(Tensor2<T> embedding,

@@ -2,6 +2,7 @@
 // e.g. the projection of the cell output to vocabulary logits.
 #pragma once
 
+#include <type_traits>
 #include <utility>
 
 #include <seq2seq/core/gemm.hpp>
@@ -18,8 +19,15 @@ class Dense {
 
   /// Throws seq2seq::Error unless kernel is a non-empty [input_size, units] and bias is [units]
   /// or empty.
-  explicit Dense(Tensor2<T> kernel, Tensor1<T> bias = {})
-      : kernel_(std::move(kernel)), bias_(std::move(bias)) {
+  template <class Kernel, class Bias = Tensor1<T>,
+            std::enable_if_t<!std::is_same_v<std::decay_t<Kernel>, Dense>, int> = 0>
+  explicit Dense(Kernel&& kernel, Bias&& bias = Bias())
+      : kernel_(detail::ranked_arg<T, 2>(std::forward<Kernel>(kernel))),
+        bias_(detail::ranked_arg<T, 1>(std::forward<Bias>(bias))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Kernel>, T, 2,
+                                "Dense: kernel must be rank 2 [input_size, units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Bias>, T, 1,
+                                "Dense: bias must be rank 1 [units] (or empty)");
     if (kernel_.dimension(0) <= 0 || kernel_.dimension(1) <= 0) {
       detail::fail("Dense: kernel has shape ", shape_string(kernel_),
                    ", expected [input_size, units] with both positive");
@@ -41,7 +49,10 @@ class Dense {
   }
 
   /// TF's `layer(inputs)`: inputs [N, input_size] -> [N, units]. Throws on a shape mismatch.
-  Tensor2<T> operator()(const Tensor2<T>& inputs) const {
+  template <class Inputs>
+  Tensor2<T> operator()(const Inputs& inputs_arg) const {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2, "Dense(inputs): inputs must be rank 2 [N, input_size]");
+    const detail::EigenTensor<T, 2>& inputs = detail::tensor_arg<T, 2>(inputs_arg);
     detail::check_shape(inputs, {inputs.dimension(0), input_size()}, "Dense: inputs");
     Tensor2<T> out(inputs.dimension(0), units());
     apply(detail::as_matrix(inputs), detail::as_matrix(out));

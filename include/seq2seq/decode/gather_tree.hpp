@@ -12,7 +12,7 @@ namespace seq2seq {
 
 /// Int32 tensors of beam search: [max_time, batch, beam_width] ids, [batch, beam_width] ...
 template <int Rank>
-using IntTensor = Eigen::Tensor<int32_t, Rank, Eigen::RowMajor, Index>;
+using IntTensor = RankedTensor<int32_t, Rank>;
 
 /// step_ids and parent_ids [T, B, K] -> beams [T, B, K], as TF's GatherTree kernel: for each
 /// (b, k), L = min(T, max_sequence_lengths[b]); out[L-1] = step_ids[L-1, b, k] and, going back,
@@ -21,9 +21,18 @@ using IntTensor = Eigen::Tensor<int32_t, Rank, Eigen::RowMajor, Index>;
 /// end_token. Throws seq2seq::Error on mismatched shapes and on any parent id outside [0, K) at
 /// a step below its example's L (as TFA's gather_tree, which TF 2.15 runs; TF's C++ kernel
 /// checked only the parents it reached, and let p == K read past the beam).
-inline IntTensor<3> gather_tree(const IntTensor<3>& step_ids, const IntTensor<3>& parent_ids,
-                                const std::vector<int32_t>& max_sequence_lengths,
-                                int32_t end_token) {
+template <class StepIds, class ParentIds>
+IntTensor<3> gather_tree(const StepIds& step_ids_arg, const ParentIds& parent_ids_arg,
+                         const std::vector<int32_t>& max_sequence_lengths, int32_t end_token) {
+  SEQ2SEQ_STATIC_CHECK_TENSOR(StepIds, int32_t, 3,
+                              "gather_tree: step_ids must be rank 3 [max_time, batch, beam_width] "
+                              "of int32");
+  SEQ2SEQ_STATIC_CHECK_TENSOR(ParentIds, int32_t, 3,
+                              "gather_tree: parent_ids must be rank 3 [max_time, batch, "
+                              "beam_width] of int32");
+  const detail::EigenTensor<int32_t, 3>& step_ids = detail::tensor_arg<int32_t, 3>(step_ids_arg);
+  const detail::EigenTensor<int32_t, 3>& parent_ids =
+      detail::tensor_arg<int32_t, 3>(parent_ids_arg);
   const Index steps = step_ids.dimension(0), batch = step_ids.dimension(1);
   const Index beams = step_ids.dimension(2);
   detail::check_shape(parent_ids, {steps, batch, beams},

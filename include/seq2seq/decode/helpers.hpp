@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,7 +30,7 @@ int32_t argmax_row(const Matrix& m, Index r) {
 
 /// Rows `ids` of `embedding` [V, E] into `out` [ids.size(), E]; ids are checked by the caller.
 template <class T, class Ids>
-void embedding_lookup(const Tensor2<T>& embedding, const Ids& ids, MatrixRef<T> out) {
+void embedding_lookup(const EigenTensor<T, 2>& embedding, const Ids& ids, MatrixRef<T> out) {
   const auto table = as_matrix(embedding);
   for (Index b = 0; b < out.rows(); ++b) out.row(b) = table.row(static_cast<Index>(ids[b]));
 }
@@ -65,9 +66,16 @@ class TrainingHelper {
 
   /// `inputs` [B, T, D] ([T, B, D] when time_major); `sequence_length` empty (every row T) or B
   /// lengths in 0..T. Throws seq2seq::Error otherwise.
-  explicit TrainingHelper(Tensor3<T> inputs, std::vector<int64_t> sequence_length = {},
+  template <class Inputs, std::enable_if_t<!std::is_same_v<std::decay_t<Inputs>, TrainingHelper>,
+                                            int> = 0>  // (not the copy constructor)
+  explicit TrainingHelper(Inputs&& inputs, std::vector<int64_t> sequence_length = {},
                           bool time_major = false)
-      : inputs_(std::move(inputs)), lengths_(std::move(sequence_length)), time_major_(time_major) {
+      : inputs_(detail::ranked_arg<T, 3>(std::forward<Inputs>(inputs))),
+        lengths_(std::move(sequence_length)),
+        time_major_(time_major) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Inputs>, T, 3,
+                                "TrainingHelper: inputs must be rank 3 [batch, time, depth] (or "
+                                "[time, batch, depth] with time_major)");
     const Index batch = batch_size(), steps = max_time();
     if (lengths_.empty()) lengths_.assign(static_cast<std::size_t>(batch), steps);
     if (static_cast<Index>(lengths_.size()) != batch) {
@@ -146,10 +154,13 @@ class GreedyEmbeddingHelper {
 
   /// `embedding` [V, E]; `start_tokens` [B] in [0, V); `end_token` any int32. Throws
   /// seq2seq::Error otherwise.
-  GreedyEmbeddingHelper(Tensor2<T> embedding, const std::vector<int64_t>& start_tokens,
+  template <class Embedding>
+  GreedyEmbeddingHelper(Embedding&& embedding, const std::vector<int64_t>& start_tokens,
                         int64_t end_token)
-      : embedding_(std::move(embedding)),
+      : embedding_(detail::ranked_arg<T, 2>(std::forward<Embedding>(embedding))),
         end_token_(detail::check_end_token(end_token, "GreedyEmbeddingHelper")) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Embedding>, T, 2,
+                                "GreedyEmbeddingHelper: embedding must be rank 2 [vocab_size, depth]");
     if (embedding_.dimension(0) <= 0 || embedding_.dimension(1) <= 0) {
       detail::fail("GreedyEmbeddingHelper: embedding has shape ", shape_string(embedding_),
                    ", expected [vocab_size, depth] with both positive");

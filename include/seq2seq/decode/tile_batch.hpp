@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <tuple>
+#include <type_traits>
 #include <vector>
 
 #include <seq2seq/cells/lstm_cell.hpp>
@@ -28,16 +29,21 @@ inline void check_multiplier(Index multiplier, Index count,
 /// `multiplier`). Tile the memory, the memory_sequence_length and the encoder's final state this
 /// way before building a BeamSearchDecoder's AttentionWrapper. Throws unless multiplier > 0 and
 /// the tensor has rank >= 1.
-template <class T, int Rank>
-Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> tile_batch(
-    const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t, Index multiplier) {
-  static_assert(Rank >= 1, "tile_batch needs a batch dimension");
+template <class X, class T = typename detail::tensor_info<X>::Scalar,
+          int Rank = detail::tensor_info<X>::rank,
+          std::enable_if_t<detail::tensor_info<X>::is_tensor, int> = 0>
+RankedTensor<T, Rank> tile_batch(const X& t_arg, Index multiplier) {
+  static_assert(Rank >= 1, "tile_batch: t must have a batch dimension (rank >= 1); got rank 0");
+  static_assert(detail::tensor_info<X>::row_major,
+                "tile_batch: t must be row-major; got a column-major tensor: declare it "
+                "Eigen::RowMajor (TensorFlow's layout)");
+  const detail::EigenTensor<T, Rank>& t = detail::tensor_arg<T, Rank>(t_arg);
   detail::check_multiplier(multiplier, t.size());
   auto dims = t.dimensions();
   const Index batch = dims[0];
   const Index row = batch == 0 ? 0 : t.size() / batch;
   dims[0] = batch * multiplier;
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> out(dims);
+  RankedTensor<T, Rank> out(dims);
   for (Index b = 0; b < batch; ++b) {
     for (Index k = 0; k < multiplier; ++k) {
       std::copy_n(t.data() + b * row, row, out.data() + (b * multiplier + k) * row);

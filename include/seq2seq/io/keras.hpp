@@ -101,12 +101,16 @@ LSTMCell<T> lstm_cell(const File& file, const std::string& scope = "lstm/lstm_ce
 /// [U]`, with normalize when `<scope>/attention_g` exists (`attention_g []`, `attention_b [U]`), and
 /// the memory layer `<memory_layer_scope>/kernel [Dm, U]`. The defaults are the names inside a model
 /// whose RNN layer is called "rnn", with the model's own name prefix removed.
-template <class T, class File>
+template <class T, class File, class Memory>
 BahdanauAttention<T> bahdanau_attention(
-    const File& file, const Tensor3<T>& memory, std::vector<int64_t> memory_sequence_length = {},
+    const File& file, const Memory& memory, std::vector<int64_t> memory_sequence_length = {},
     const std::string& scope = "rnn/attention_wrapper/BahdanauAttention",
     const std::string& memory_layer_scope = "BahdanauAttention/memory_layer") {
-  return detail::bahdanau_attention(file, memory, std::move(memory_sequence_length),
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Memory, T, 3,
+                              "io::keras::bahdanau_attention: memory must be rank 3 [batch, "
+                              "memory_time, memory_depth]");
+  return detail::bahdanau_attention<T>(file, seq2seq::detail::tensor_arg<T, 3>(memory),
+                                       std::move(memory_sequence_length),
                                     memory_layer_scope + "/kernel", scope + "/kernel", scope);
 }
 

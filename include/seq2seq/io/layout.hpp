@@ -87,7 +87,8 @@ Tensor1<T> concat(std::initializer_list<Tensor1<T>> parts) {
 /// normalize with `<scope>/attention_g` [] and `<scope>/attention_b` [U]. TF 1.x and TFA-in-Keras
 /// differ only in the first two names.
 template <class T, class File>
-BahdanauAttention<T> bahdanau_attention(const File& file, const Tensor3<T>& memory,
+BahdanauAttention<T> bahdanau_attention(const File& file,
+                                        const seq2seq::detail::EigenTensor<T, 3>& memory,
                                         std::vector<int64_t> memory_sequence_length,
                                         const std::string& memory_kernel,
                                         const std::string& query_kernel,

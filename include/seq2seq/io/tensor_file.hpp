@@ -181,12 +181,12 @@ class TensorFile {
   /// float, which rounds (and throws for finite values outside float's range). Throws Error naming
   /// the file and tensor if it is missing, its rank is not Rank or its dtype is not a float.
   template <class T, int Rank>
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> tensor(const std::string& tensor_name) const;
+  RankedTensor<T, Rank> tensor(const std::string& tensor_name) const;
 
   /// Same as tensor<T, Rank>(name), but also requires the shape to equal `expected` exactly; the
   /// error message shows both shapes, e.g. "expected shape [3,5,4] but found [3,5,2]".
   template <class T, int Rank>
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> tensor(
+  RankedTensor<T, Rank> tensor(
       const std::string& tensor_name, const std::array<Eigen::Index, Rank>& expected) const;
 
   /// An integer tensor (I8, I16, I32, I64, U8, U16, U32, U64) of any rank, flattened in row-major
@@ -309,7 +309,7 @@ inline const TensorFile::Entry& TensorFile::float_entry(const std::string& tenso
 }
 
 template <class T, int Rank>
-Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> TensorFile::tensor(const std::string& tensor_name) const {
+RankedTensor<T, Rank> TensorFile::tensor(const std::string& tensor_name) const {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "tensor<T, Rank>: T must be float or double");
   static_assert(Rank >= 0, "tensor<T, Rank>: Rank must be non-negative");
   const Entry& e = entry(tensor_name);
@@ -328,7 +328,7 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> TensorFile::tensor(const s
   }
   std::array<Eigen::Index, Rank> dims{};
   for (std::size_t i = 0; i < static_cast<std::size_t>(Rank); ++i) dims[i] = static_cast<Eigen::Index>(e.shape[i]);
-  Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> out(dims);
+  RankedTensor<T, Rank> out(dims);
 
   const unsigned char* p = data(e);
   T* dst = out.data();
@@ -345,14 +345,20 @@ Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> TensorFile::tensor(const s
 }
 
 template <class T, int Rank>
-Eigen::Tensor<T, Rank, Eigen::RowMajor, Eigen::Index> TensorFile::tensor(
+RankedTensor<T, Rank> TensorFile::tensor(
     const std::string& tensor_name, const std::array<Eigen::Index, Rank>& expected) const {
   const Entry& e = entry(tensor_name);
   if (e.shape.size() == static_cast<std::size_t>(Rank) &&
       !std::equal(e.shape.begin(), e.shape.end(), expected.begin(),
                   [](std::int64_t a, Eigen::Index b) { return a == static_cast<std::int64_t>(b); })) {
+    const char* hint = "";
+    if constexpr (Rank == 2) {
+      hint = seq2seq::detail::transposed_hint(static_cast<Eigen::Index>(e.shape[0]),
+                                              static_cast<Eigen::Index>(e.shape[1]), expected[0],
+                                              expected[1]);
+    }
     fail("tensor '", tensor_name, "': expected shape ", seq2seq::detail::dims_string(expected), " but found ",
-         seq2seq::detail::dims_string(e.shape));
+         seq2seq::detail::dims_string(e.shape), hint);
   }
   return tensor<T, Rank>(tensor_name);  // reports rank and dtype mismatches
 }

@@ -68,12 +68,16 @@ LSTMCell<T> lstm_cell(const File& file, const std::string& scope = "rnn/lstm_cel
 /// BahdanauAttention over `memory` [B, Tm, Dm] from `<memory_layer_scope>/kernel [Dm, U]`,
 /// `<scope>/query_layer/kernel [Hq, U]`, `<scope>/attention_v [U]` and, when the checkpoint has
 /// `<scope>/attention_g`, normalize=true with `attention_g []` and `attention_b [U]`.
-template <class T, class File>
-BahdanauAttention<T> bahdanau_attention(const File& file, const Tensor3<T>& memory,
+template <class T, class File, class Memory>
+BahdanauAttention<T> bahdanau_attention(const File& file, const Memory& memory,
                                         std::vector<int64_t> memory_sequence_length = {},
                                         const std::string& scope = "bahdanau_attention",
                                         const std::string& memory_layer_scope = "memory_layer") {
-  return detail::bahdanau_attention(file, memory, std::move(memory_sequence_length),
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Memory, T, 3,
+                              "io::tf1::bahdanau_attention: memory must be rank 3 [batch, "
+                              "memory_time, memory_depth]");
+  return detail::bahdanau_attention<T>(file, seq2seq::detail::tensor_arg<T, 3>(memory),
+                                    std::move(memory_sequence_length),
                                     memory_layer_scope + "/kernel",
                                     scope + "/query_layer/kernel", scope);
 }

@@ -31,7 +31,7 @@ namespace detail {
 // first len_b steps are reversed, its padding stays in place; no lengths reverse all T steps.
 // Lengths are the caller's contract (0..T).
 template <class T>
-Tensor3<T> reverse_sequence(const Tensor3<T>& x, const std::vector<int64_t>& lengths,
+Tensor3<T> reverse_sequence(const EigenTensor<T, 3>& x, const std::vector<int64_t>& lengths,
                             bool time_major) {
   const Index batch = x.dimension(time_major ? 1 : 0);
   const Index max_time = x.dimension(time_major ? 0 : 1);
@@ -65,17 +65,21 @@ Tensor3<T> reverse_sequence(const Tensor3<T>& x, const std::vector<int64_t>& len
 ///    default to each cell's zero_state(B).
 /// Throws seq2seq::Error naming bidirectional_dynamic_rnn on any shape or length mismatch.
 /// Allocates per call (the reversed copies), never per step.
-template <class CellFw, class CellBw>
+template <class CellFw, class CellBw, class Inputs>
 BidirectionalDynamicRnnResult<typename CellFw::Scalar, typename CellFw::state_type,
                               typename CellBw::state_type>
-bidirectional_dynamic_rnn(const CellFw& cell_fw, const CellBw& cell_bw,
-                          const Tensor3<typename CellFw::Scalar>& inputs,
+bidirectional_dynamic_rnn(const CellFw& cell_fw, const CellBw& cell_bw, const Inputs& inputs_arg,
                           const std::vector<int64_t>& sequence_length = {},
                           std::optional<typename CellFw::state_type> initial_state_fw = std::nullopt,
                           std::optional<typename CellBw::state_type> initial_state_bw = std::nullopt,
                           bool time_major = false) {
   static_assert(std::is_same_v<typename CellFw::Scalar, typename CellBw::Scalar>,
                 "cell_fw and cell_bw must have the same Scalar type");
+  using T = typename CellFw::Scalar;
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 3,
+                              "bidirectional_dynamic_rnn: inputs must be rank 3 [batch, time, "
+                              "depth] (or [time, batch, depth] with time_major)");
+  const detail::EigenTensor<T, 3>& inputs = detail::tensor_arg<T, 3>(inputs_arg);
   const char* where = "bidirectional_dynamic_rnn: ";
   const Index batch = inputs.dimension(time_major ? 1 : 0);
   const Index max_time = inputs.dimension(time_major ? 0 : 1);

@@ -35,13 +35,16 @@ struct DynamicRnnResult {
 /// step_projected(projected, state&, output, workspace), which hoist the input GEMM out of the
 /// loop: one [16*B, depth] x [depth, G] product per 16 steps, 16*B*G values of workspace.
 /// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step.
-template <class Cell>
+template <class Cell, class Inputs>
 DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
-    const Cell& cell, const Tensor3<typename Cell::Scalar>& inputs,
-    const std::vector<int64_t>& sequence_length = {},
+    const Cell& cell, const Inputs& inputs_arg, const std::vector<int64_t>& sequence_length = {},
     std::optional<typename Cell::state_type> initial_state = std::nullopt,
     bool time_major = false) {
   using T = typename Cell::Scalar;
+  SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 3,
+                              "dynamic_rnn: inputs must be rank 3 [batch, time, depth] (or "
+                              "[time, batch, depth] with time_major)");
+  const detail::EigenTensor<T, 3>& inputs = detail::tensor_arg<T, 3>(inputs_arg);
   const Index batch = inputs.dimension(time_major ? 1 : 0);
   const Index max_time = inputs.dimension(time_major ? 0 : 1);
   const Index depth = inputs.dimension(2);

@@ -1,0 +1,6 @@
+// expect: bidirectional_dynamic_rnn: inputs must be rank 3 [batch, time, depth] (or [time, batch, depth] with time_major); got rank 2
+#include "common.hpp"
+void f() {
+  cf::Tensor2<float> inputs(5, 3);
+  auto result = cf::bidirectional_dynamic_rnn(cf::gru(), cf::gru(), inputs);
+}

@@ -1,0 +1,46 @@
+# One compile-fail test: compiles SOURCE with CXX (-fsyntax-only, C++17, include dirs INCLUDES)
+# and passes only if the compiler rejects it, its first error says the text of the file's first
+# `// expect:` line, and its output contains every `// expect:` line. The expected text is part of
+# the test: a message that changes, or an error from somewhere else, fails it.
+file(READ "${SOURCE}" content)
+# Lists split on ';', which the messages contain: carry them as a placeholder.
+string(REPLACE ";" "<semicolon>" content "${content}")
+string(REGEX MATCHALL "// expect: [^\n]*" expects "${content}")
+if(NOT expects)
+  message(FATAL_ERROR "${SOURCE} has no `// expect:` line")
+endif()
+set(flags -std=c++17 -fsyntax-only)
+foreach(dir ${INCLUDES})
+  list(APPEND flags "-I${dir}")
+endforeach()
+execute_process(COMMAND "${CXX}" ${flags} "${SOURCE}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "${SOURCE} compiled, but it must not")
+endif()
+string(REPLACE ";" "<semicolon>" out "${out}")
+# The first error line (GCC: "error: static assertion failed: ...", Clang: "error:
+# static_assert failed due to requirement '...' \"...\"").
+string(REGEX MATCH "error: [^\n]*" first_error "${out}")
+set(first TRUE)
+foreach(expect ${expects})
+  string(REGEX REPLACE "^// expect: " "" text "${expect}")
+  string(STRIP "${text}" text)
+  if(first)
+    string(FIND "${first_error}" "${text}" at)
+    if(at EQUAL -1)
+      string(REPLACE "<semicolon>" ";" out "${out}")
+      message(FATAL_ERROR "the first error is not the expected one.\nexpected: ${text}\n"
+                          "first error: ${first_error}\n--- compiler output:\n${out}")
+    endif()
+    set(first FALSE)
+  endif()
+  string(FIND "${out}" "${text}" at)
+  if(at EQUAL -1)
+    string(REPLACE "<semicolon>" ";" out "${out}")
+    message(FATAL_ERROR "expected in the diagnostics: ${text}\n--- compiler output:\n${out}")
+  endif()
+endforeach()
+string(REGEX MATCHALL "error: " errors "${out}")
+list(LENGTH errors count)
+message(STATUS "rejected as expected (${count} error(s)): ${first_error}")
