@@ -3,13 +3,7 @@
 // (tools/train/train_date_attention.py: a character-level GRU encoder and an
 // AttentionWrapper(GRU, Bahdanau) decoder), decoding greedily and with beam search in C++, and
 // draws where the decoder looked: one PNG heatmap of the greedy alignment history per input.
-//
-//   translate [--model F] [--heatmap PREFIX] ["date" ...]   decode these (or a few examples),
-//                                                           write PREFIX_<i>.png (attention_<i>.png)
-//   translate [--model F] --heldout F.tsv                   decode TensorFlow's held-out set:
-//                                                           accuracy, and agreement with TF's
-//                                                           own greedy and beam decodes (exit 1
-//                                                           on any difference)
+// Options: see kUsage below (`translate --help`).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -29,6 +23,7 @@ struct Decoded {
   std::vector<std::string> greedy, beam;
   std::vector<float> beam_scores;              // the best beam's final score
   std::vector<std::vector<float>> alignments;  // greedy: [steps x source length] per input
+  std::vector<std::vector<std::string>> steps;  // greedy: each step's token, "</s>" for the end
 };
 
 Decoded decode(const DateModel& m, const std::vector<std::string>& sources) {
@@ -44,14 +39,17 @@ Decoded decode(const DateModel& m, const std::vector<std::string>& sources) {
     std::vector<int32_t> row(ids.data() + b * ids.dimension(1),
                              ids.data() + (b + 1) * ids.dimension(1));
     out.greedy.push_back(text(m, row));
-    // The rows of the heatmap: every emitted character and the end-token step.
+    // The rows of the heatmap: every step up to and including the one that emitted the end token.
     std::vector<float> a;
-    const Index steps = std::min<Index>(static_cast<Index>(out.greedy.back().size()) + 1,
-                                        history.dimension(0));
-    for (Index t = 0; t < steps; ++t) {
+    std::vector<std::string> tokens;
+    for (Index t = 0; t < std::min(ids.dimension(1), history.dimension(0)); ++t) {
+      const int32_t id = row[static_cast<std::size_t>(t)];
+      tokens.push_back(id == m.eos ? "</s>" : text(m, std::vector<int32_t>{id}));
       for (Index s = 0; s < enc.lengths[b]; ++s) a.push_back(history(t, b, s));
+      if (id == m.eos) break;
     }
     out.alignments.push_back(std::move(a));
+    out.steps.push_back(std::move(tokens));
     std::vector<int32_t> best;
     for (Index t = 0; t < beams.dimension(1); ++t) best.push_back(beams(b, t, 0));
     out.beam.push_back(text(m, best));
@@ -108,6 +106,30 @@ int heldout(const DateModel& m, const std::string& path) {
   return greedy_same == sources.size() && beam_same == sources.size() ? 0 : 1;
 }
 
+// A printf format: %s is the default model.
+constexpr const char* kUsage = R"(usage: translate [--model FILE] [--heatmap PREFIX] [DATE ...]
+       translate [--model FILE] --heldout FILE.tsv
+
+Translates dates written by people ("Nov 24, 2026", "tuesday, november 24, 2026",
+"24.11.2026", ...) into ISO 8601 (2026-11-24) with a model trained in TensorFlow, decoding
+greedily and with beam search, and draws where the greedy decoder looked. Without a DATE it
+decodes a few examples.
+
+  --model FILE        the trained model, by default
+                      %s
+  --heatmap PREFIX    write the attention heatmap of the i-th date to PREFIX_<i>.png
+                      (default: attention, i.e. attention_0.png, ... in this directory)
+  --heldout FILE.tsv  decode TensorFlow's held-out set instead: print the accuracy and the
+                      agreement with TensorFlow's own greedy and beam decodes (exit 1 on any
+                      difference)
+  -h, --help          print this help and exit
+)";
+
+int usage(std::FILE* to, int status) {
+  std::fprintf(to, kUsage, SEQ2SEQ_DATE_MODEL);
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,8 +137,16 @@ int main(int argc, char** argv) {
   std::vector<std::string> sources;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--model" || arg == "--heldout" || arg == "--heatmap") && i + 1 < argc) {
+    if (arg == "-h" || arg == "--help") return usage(stdout, 0);
+    if (arg == "--model" || arg == "--heldout" || arg == "--heatmap") {
+      if (i + 1 == argc) {
+        std::fprintf(stderr, "translate: %s needs a value\n", arg.c_str());
+        return usage(stderr, 2);
+      }
       (arg == "--model" ? model_path : arg == "--heldout" ? heldout_path : prefix) = argv[++i];
+    } else if (arg.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "translate: unknown option %s\n", arg.c_str());
+      return usage(stderr, 2);
     } else {
       sources.push_back(arg);
     }
@@ -131,11 +161,9 @@ int main(int argc, char** argv) {
     const Decoded d = decode(model, sources);
     for (std::size_t i = 0; i < sources.size(); ++i) {
       const std::string png = prefix + "_" + std::to_string(i) + ".png";
-      const std::string rows = d.greedy[i] + "$";  // '$': the end-token step
       const bool wrote = !sources[i].empty() &&
-                         heatmap::write_png(png, d.alignments[i],
-                                            rows.substr(0, d.alignments[i].size() / sources[i].size()),
-                                            sources[i]);
+                         heatmap::write_png(png, "\"" + sources[i] + "\" - greedy decoding",
+                                            d.alignments[i], d.steps[i], sources[i]);
       std::printf("input:  %s\ngreedy: %s\nbeam:   %s (score %.4f, width %lld)\nheatmap: %s\n\n",
                   sources[i].c_str(), d.greedy[i].c_str(), d.beam[i].c_str(), d.beam_scores[i],
                   static_cast<long long>(model.beam_width), wrote ? png.c_str() : "(not written)");
