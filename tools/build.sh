@@ -78,13 +78,17 @@ case "$mode" in
 
     # ThreadSanitizer on the programs that start threads, shared objects across std::threads
     # (test_thread_safety) included. Without OpenMP: libgomp is not instrumented.
+    # The stages below build only some test programs: they skip the consumer builds, the
+    # compile-fail tests and README.md's blocks (which the default and Clang stages ran), and
+    # the tests of programs they do not build.
+    not_rerun='^consumer_|^compile_fail_|^readme_block_|_NOT_BUILT$'
     dir="$build-tsan"
     cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
       -DSEQ2SEQ_SANITIZE=thread -DSEQ2SEQ_OPENMP=OFF -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
       -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
     cmake --build "$dir" -j"$jobs" --target seq2seq_threaded_tests
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-      ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E '^consumer_|_NOT_BUILT$'
+      ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E "$not_rerun"
     stage_done "GCC, TSan (threaded tests)"
 
     # The golden suite must hold whatever the backend and thread count (BENCHMARKS.md; Eigen with
@@ -98,7 +102,7 @@ case "$mode" in
         -DCMAKE_CXX_FLAGS=-DSEQ2SEQ_GEMM_EIGEN_BELOW=0
       cmake --build "$dir" -j"$jobs" --target seq2seq_product_tests
       SEQ2SEQ_NUM_THREADS=2 ctest --test-dir "$dir" --output-on-failure -j"$jobs" \
-        -E '^consumer_|_NOT_BUILT$'
+        -E "$not_rerun"
       stage_done "GEMM $gemm, 2 threads"
     done
     echo "stage times (s):"
