@@ -100,6 +100,7 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
 
   /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm
   /// (TensorFlow rejects 0 as well). Throws seq2seq::Error on any shape or length mismatch.
+  /// `memory` may be a Tensor3, an Eigen::Tensor, a TensorMap or an expression of rank 3.
   template <class Memory>
   BahdanauAttention(Index num_units, const Memory& memory,
                     std::vector<int64_t> memory_sequence_length,
@@ -142,9 +143,11 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
   template <class Query, class State>
   Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
-                                "BahdanauAttention(query, state): query must be rank 2 [batch, query_depth]");
+                                "BahdanauAttention(query, state): query must be rank 2 [batch, "
+                                "query_depth]");
     SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
-                                "BahdanauAttention(query, state): state must be rank 2 [batch, memory_time]");
+                                "BahdanauAttention(query, state): state must be rank 2 [batch, "
+                                "memory_time]");
     const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
     const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     return detail::call_mechanism(*this, query, state, "BahdanauAttention");
@@ -155,7 +158,9 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
   template <class Memory>
   static decltype(auto) memory_arg(const Memory& memory) {
     SEQ2SEQ_STATIC_CHECK_TENSOR(
-        Memory, T, 3, "BahdanauAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+        Memory, T, 3,
+        "BahdanauAttention: memory must be rank 3 [batch, memory_time, "
+        "memory_depth]");
     return detail::tensor_arg<T, 3>(memory);
   }
 

@@ -62,7 +62,8 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
-  /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
+  /// `memory` [B, Tm, Dm] (a Tensor3, Eigen::Tensor, TensorMap or expression of rank 3);
+  /// `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch.
   template <class Memory>
   LuongAttention(Index num_units, const Memory& memory,
@@ -105,9 +106,11 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
   template <class Query, class State>
   Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
-                                "LuongAttention(query, state): query must be rank 2 [batch, query_depth]");
+                                "LuongAttention(query, state): query must be rank 2 [batch, "
+                                "query_depth]");
     SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
-                                "LuongAttention(query, state): state must be rank 2 [batch, memory_time]");
+                                "LuongAttention(query, state): state must be rank 2 [batch, "
+                                "memory_time]");
     const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
     const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     detail::check_luong_query("LuongAttention", query, this->batch_size(), this->num_units());

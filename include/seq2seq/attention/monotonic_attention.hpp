@@ -155,8 +155,8 @@ Tensor2<T> dirac_alignments(Index batch, Index time) {
 /// Throws seq2seq::Error unless the shapes agree.
 template <class PChoose, class Previous,
           class T = typename detail::tensor_info<PChoose>::Scalar>
-Tensor2<T> monotonic_attention(const PChoose& p_choose_i_arg, const Previous& previous_attention_arg,
-                               MonotonicMode mode) {
+Tensor2<T> monotonic_attention(const PChoose& p_choose_i_arg,
+                               const Previous& previous_attention_arg, MonotonicMode mode) {
   SEQ2SEQ_STATIC_CHECK_TENSOR(PChoose, T, 2,
                               "monotonic_attention: p_choose_i must be rank 2 [batch, time]");
   SEQ2SEQ_STATIC_CHECK_TENSOR(Previous, T, 2,
@@ -207,7 +207,8 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
-  /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
+  /// `memory` [B, Tm, Dm] (a Tensor3, Eigen::Tensor, TensorMap or expression of rank 3);
+  /// `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch and on a bad sigmoid_noise.
   template <class Memory>
   BahdanauMonotonicAttention(Index num_units, const Memory& memory,
@@ -253,9 +254,11 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
   template <class Query, class State>
   Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
-                                "BahdanauMonotonicAttention(query, state): query must be rank 2 [batch, query_depth]");
+                                "BahdanauMonotonicAttention(query, state): query must be rank 2 "
+                                "[batch, query_depth]");
     SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
-                                "BahdanauMonotonicAttention(query, state): state must be rank 2 [batch, memory_time]");
+                                "BahdanauMonotonicAttention(query, state): state must be rank 2 "
+                                "[batch, memory_time]");
     const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
     const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     return detail::call_mechanism(*this, query, state, kName);
@@ -266,7 +269,9 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
   template <class Memory>
   static decltype(auto) memory_arg(const Memory& memory) {
     SEQ2SEQ_STATIC_CHECK_TENSOR(
-        Memory, T, 3, "BahdanauMonotonicAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+        Memory, T, 3,
+        "BahdanauMonotonicAttention: memory must be rank 3 [batch, memory_time, "
+        "memory_depth]");
     return detail::tensor_arg<T, 3>(memory);
   }
 
@@ -289,7 +294,8 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
-  /// `memory` [B, Tm, Dm]; `memory_sequence_length` empty (no masking) or B values in 1..Tm.
+  /// `memory` [B, Tm, Dm] (a Tensor3, Eigen::Tensor, TensorMap or expression of rank 3);
+  /// `memory_sequence_length` empty (no masking) or B values in 1..Tm.
   /// Throws seq2seq::Error on any shape or length mismatch and on a bad sigmoid_noise.
   template <class Memory>
   LuongMonotonicAttention(Index num_units, const Memory& memory,
@@ -335,9 +341,11 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
   template <class Query, class State>
   Tensor2<T> operator()(const Query& query_arg, const State& state_arg) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Query, T, 2,
-                                "LuongMonotonicAttention(query, state): query must be rank 2 [batch, query_depth]");
+                                "LuongMonotonicAttention(query, state): query must be rank 2 "
+                                "[batch, query_depth]");
     SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
-                                "LuongMonotonicAttention(query, state): state must be rank 2 [batch, memory_time]");
+                                "LuongMonotonicAttention(query, state): state must be rank 2 "
+                                "[batch, memory_time]");
     const detail::EigenTensor<T, 2>& query = detail::tensor_arg<T, 2>(query_arg);
     const detail::EigenTensor<T, 2>& state = detail::tensor_arg<T, 2>(state_arg);
     detail::check_luong_query(kName, query, this->batch_size(), this->num_units());
@@ -349,7 +357,9 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
   template <class Memory>
   static decltype(auto) memory_arg(const Memory& memory) {
     SEQ2SEQ_STATIC_CHECK_TENSOR(
-        Memory, T, 3, "LuongMonotonicAttention: memory must be rank 3 [batch, memory_time, memory_depth]");
+        Memory, T, 3,
+        "LuongMonotonicAttention: memory must be rank 3 [batch, memory_time, "
+        "memory_depth]");
     return detail::tensor_arg<T, 3>(memory);
   }
 

@@ -157,11 +157,13 @@ class GRUCell {
   }
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new
-  /// state). Allocates; for loops use dynamic_rnn.
+  /// state). Both may be tensors, TensorMaps or expressions of rank 2. Allocates; for loops use
+  /// dynamic_rnn.
   template <class Inputs, class State>
   std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, const State& state) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
-                                "GRUCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+                                "GRUCell(inputs, state): inputs must be rank 2 [batch, "
+                                "input_size]");
     SEQ2SEQ_STATIC_CHECK_TENSOR(State, T, 2,
                                 "GRUCell(inputs, state): state must be rank 2 [batch, num_units]");
     return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs),

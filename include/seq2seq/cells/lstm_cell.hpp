@@ -222,11 +222,13 @@ class LSTMCell {
   }
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size] -> (output [B, P], new state).
-  /// Allocates; for loops use dynamic_rnn.
+  /// `inputs` may be a tensor, TensorMap or expression of rank 2. Allocates; for loops use
+  /// dynamic_rnn.
   template <class Inputs>
   std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
-                                "LSTMCell(inputs, state): inputs must be rank 2 [batch, input_size]");
+                                "LSTMCell(inputs, state): inputs must be rank 2 [batch, "
+                                "input_size]");
     return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state), "LSTMCell");
   }
 

@@ -135,8 +135,10 @@ class MultiRNNCell {
   template <class Inputs>
   std::pair<Tensor2<T>, state_type> operator()(const Inputs& inputs, state_type state) const {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
-                                "MultiRNNCell(inputs, state): inputs must be rank 2 [batch, input_size]");
-    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state), "MultiRNNCell");
+                                "MultiRNNCell(inputs, state): inputs must be rank 2 [batch, "
+                                "input_size]");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state),
+                             "MultiRNNCell");
   }
 
  private:

@@ -172,7 +172,8 @@ class RankedTensor : public Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> {
     } else if constexpr (Rank == 2) {
       SEQ2SEQ_STATIC_CHECK_TENSOR(Other, T, 2,
                                   "a seq2seq::Tensor2<T> is rank 2 [rows, cols] and takes only "
-                                  "rank-2 tensors (Eigen would convert between ranks and overflow)");
+                                  "rank-2 tensors (Eigen would convert between ranks and "
+                                  "overflow)");
     } else if constexpr (Rank == 3) {
       SEQ2SEQ_STATIC_CHECK_TENSOR(Other, T, 3,
                                   "a seq2seq::Tensor3<T> is rank 3 and takes only rank-3 tensors "

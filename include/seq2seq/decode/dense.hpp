@@ -18,7 +18,7 @@ class Dense {
   using Scalar = T;
 
   /// Throws seq2seq::Error unless kernel is a non-empty [input_size, units] and bias is [units]
-  /// or empty.
+  /// or empty. Each may be a tensor, TensorMap or expression of its rank (moved when an rvalue).
   template <class Kernel, class Bias = Tensor1<T>,
             std::enable_if_t<!std::is_same_v<std::decay_t<Kernel>, Dense>, int> = 0>
   explicit Dense(Kernel&& kernel, Bias&& bias = Bias())
@@ -51,7 +51,8 @@ class Dense {
   /// TF's `layer(inputs)`: inputs [N, input_size] -> [N, units]. Throws on a shape mismatch.
   template <class Inputs>
   Tensor2<T> operator()(const Inputs& inputs_arg) const {
-    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2, "Dense(inputs): inputs must be rank 2 [N, input_size]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
+                                "Dense(inputs): inputs must be rank 2 [N, input_size]");
     const detail::EigenTensor<T, 2>& inputs = detail::tensor_arg<T, 2>(inputs_arg);
     detail::check_shape(inputs, {inputs.dimension(0), input_size()}, "Dense: inputs");
     Tensor2<T> out(inputs.dimension(0), units());

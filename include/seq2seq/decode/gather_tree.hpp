@@ -20,7 +20,8 @@ using IntTensor = RankedTensor<int32_t, Rank>;
 /// L, and after the first `end_token` of a beam, is `end_token`. Rows with L <= 0 are all
 /// end_token. Throws seq2seq::Error on mismatched shapes and on any parent id outside [0, K) at
 /// a step below its example's L (as TFA's gather_tree, which TF 2.15 runs; TF's C++ kernel
-/// checked only the parents it reached, and let p == K read past the beam).
+/// checked only the parents it reached, and let p == K read past the beam). step_ids and
+/// parent_ids may be IntTensor<3>s, int32 Eigen::Tensors, TensorMaps or expressions.
 template <class StepIds, class ParentIds>
 IntTensor<3> gather_tree(const StepIds& step_ids_arg, const ParentIds& parent_ids_arg,
                          const std::vector<int32_t>& max_sequence_lengths, int32_t end_token) {

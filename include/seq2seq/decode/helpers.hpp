@@ -160,7 +160,8 @@ class GreedyEmbeddingHelper {
       : embedding_(detail::ranked_arg<T, 2>(std::forward<Embedding>(embedding))),
         end_token_(detail::check_end_token(end_token, "GreedyEmbeddingHelper")) {
     SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<Embedding>, T, 2,
-                                "GreedyEmbeddingHelper: embedding must be rank 2 [vocab_size, depth]");
+                                "GreedyEmbeddingHelper: embedding must be rank 2 [vocab_size, "
+                                "depth]");
     if (embedding_.dimension(0) <= 0 || embedding_.dimension(1) <= 0) {
       detail::fail("GreedyEmbeddingHelper: embedding has shape ", shape_string(embedding_),
                    ", expected [vocab_size, depth] with both positive");

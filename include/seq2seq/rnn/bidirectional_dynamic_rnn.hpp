@@ -63,6 +63,7 @@ Tensor3<T> reverse_sequence(const EigenTensor<T, 3>& x, const std::vector<int64_
 ///    the state after x[b, 0], and both outputs are exactly 0 for t >= len_b.
 ///  - `sequence_length`: empty (every row runs T steps) or B lengths in 0..T; initial states
 ///    default to each cell's zero_state(B).
+/// `inputs` takes the forms dynamic_rnn takes (a wrong rank does not compile).
 /// Throws seq2seq::Error naming bidirectional_dynamic_rnn on any shape or length mismatch.
 /// Allocates per call (the reversed copies), never per step.
 template <class CellFw, class CellBw, class Inputs>

@@ -34,6 +34,8 @@ struct DynamicRnnResult {
 /// input_projection_size() (0: not available), project_input(inputs, projected) and
 /// step_projected(projected, state&, output, workspace), which hoist the input GEMM out of the
 /// loop: one [16*B, depth] x [depth, G] product per 16 steps, 16*B*G values of workspace.
+/// `inputs` may be a Tensor3, an Eigen::Tensor<T, 3, Eigen::RowMajor>, a TensorMap (no copy) or
+/// an Eigen expression (evaluated once); another rank, scalar type or layout does not compile.
 /// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step.
 template <class Cell, class Inputs>
 DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
