@@ -229,7 +229,8 @@ class LSTMCell {
     SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 2,
                                 "LSTMCell(inputs, state): inputs must be rank 2 [batch, "
                                 "input_size]");
-    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state), "LSTMCell");
+    return detail::call_cell(*this, detail::tensor_arg<T, 2>(inputs), std::move(state),
+                             "LSTMCell");
   }
 
  private:
