@@ -1210,7 +1210,12 @@ TEST(Errors, WrapperZeroStateNegative) {
 TEST(Errors, WrapperCallInputsWrong) {
   const auto w = wrapper();
   EXPECT_TRUE(throws_error([&] { w(t2(2, 4), w.zero_state(2)); },
-                           {"AttentionWrapper: inputs has shape [2,4], expected [2,3]"}));
+                           {"AttentionWrapper: inputs has shape [2,4], expected [2,3]"
+                            "; an AttentionWrapper's input size is its cell's input size 9 minus the attention size 6 "
+                            "(the cell reads [inputs ; attention]): for inputs of depth 4, build "
+                            "the cell with gates/kernel [input_depth + attention_size + "
+                            "num_units, 2*num_units] = [14,8] and candidate/kernel "
+                            "[input_depth + attention_size + num_units, num_units] = [14,4]"}));
 }
 
 //@ AttentionWrapper::operator() | inputs batch differs from the memory batch (state from zero_state) |
@@ -1489,6 +1494,18 @@ TEST(Errors, DynamicRnnTimeZero) {
 TEST(Errors, DynamicRnnTimeMajorTimeZero) {
   EXPECT_TRUE(throws_error([] { dynamic_rnn(gru(3, 4), t3(0, 3, 3), {}, std::nullopt, true); },
                            {"dynamic_rnn: inputs has shape [0,3,3] ([max_time, batch, depth])"}));
+}
+
+//@ dynamic_rnn | inputs depth differs from an AttentionWrapper's input size |
+TEST(Errors, DynamicRnnWrapperDepthMismatch) {
+  EXPECT_TRUE(throws_error([] { dynamic_rnn(wrapper(), t3(2, 5, 4)); },
+                           {"dynamic_rnn: inputs has shape [2,5,4] ([batch, max_time, depth]), "
+                            "depth 4 != the cell's input size 3"
+                            "; an AttentionWrapper's input size is its cell's input size 9 minus the attention size 6 "
+                            "(the cell reads [inputs ; attention]): for inputs of depth 4, build "
+                            "the cell with gates/kernel [input_depth + attention_size + "
+                            "num_units, 2*num_units] = [14,8] and candidate/kernel "
+                            "[input_depth + attention_size + num_units, num_units] = [14,4]"}));
 }
 
 //@ dynamic_rnn | inputs depth differs from the cell's input size |

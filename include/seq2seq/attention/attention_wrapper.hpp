@@ -254,6 +254,24 @@ Index attention_width(std::optional<std::size_t> i, Index cell_output_size, Inde
 
 // Checks a cell_input_fn against the cell and returns the wrapper's input depth. Without one,
 // TF's concat needs cell input size = input depth + attention size, with input depth > 0.
+// input_size_note of both wrappers: why the wrapper's input size is what it is, and the cell
+// kernels that inputs of depth `depth` need.
+template <class T, class Cell>
+std::string wrapper_input_note(const Cell& cell, const CellInputFn<T>& f, Index attention_size,
+                               Index depth) {
+  if (f.fn) return "; an AttentionWrapper with a cell_input_fn takes cell_input_fn.input_size";
+  std::string note = "; an AttentionWrapper's input size is its cell's input size " +
+                     std::to_string(cell.input_size()) + " minus the attention size " +
+                     std::to_string(attention_size) + " (the cell reads [inputs ; attention])";
+  if constexpr (has_kernel_shapes<Cell>::value) {
+    if (depth > 0) {
+      note += ": for inputs of depth " + std::to_string(depth) + ", build the cell with " +
+              cell.kernel_shapes("input_depth + attention_size", depth + attention_size);
+    }
+  }
+  return note;
+}
+
 // Errors about the cell's input size name the kernels to resize: their shapes for inputs of
 // the depth the cell has now (a cell built for the raw inputs, without room for the attention).
 template <class T, class Cell>
@@ -460,6 +478,11 @@ class AttentionWrapper {
   /// Depth of the wrapper's own inputs (the cell input minus the attention fed back, or
   /// cell_input_fn.input_size).
   Index input_size() const { return input_size_; }
+  /// For messages about inputs of depth `depth` that do not fit: what the input size is made of
+  /// and the cell kernels such inputs need.
+  std::string input_size_note(Index depth) const {
+    return detail::wrapper_input_note(cell_, config_.cell_input_fn, attention_size_, depth);
+  }
   Index output_size() const {
     return config_.output_attention ? attention_size_ : cell_.output_size();
   }
@@ -711,6 +734,11 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
   Index attention_size(std::size_t i) const { return sizes_.at(i); }
   /// Depth of the wrapper's own inputs.
   Index input_size() const { return input_size_; }
+  /// For messages about inputs of depth `depth` that do not fit: what the input size is made of
+  /// and the cell kernels such inputs need.
+  std::string input_size_note(Index depth) const {
+    return detail::wrapper_input_note(cell_, config_.cell_input_fn, attention_size_, depth);
+  }
   Index output_size() const {
     return config_.output_attention ? attention_size_ : cell_.output_size();
   }

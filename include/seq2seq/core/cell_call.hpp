@@ -37,6 +37,25 @@ struct has_kernel_shapes<Cell, std::void_t<decltype(std::declval<const Cell&>().
                                    std::declval<const std::string&>(), Index{}))>>
     : std::true_type {};
 
+// Cells that can explain their input size to a caller whose inputs have another depth
+// (AttentionWrapper: the cell's input minus the attention): input_size_note(depth).
+template <class Cell, class = void>
+struct has_input_size_note : std::false_type {};
+template <class Cell>
+struct has_input_size_note<Cell, std::void_t<decltype(std::declval<const Cell&>().input_size_note(
+                                     Index{}))>> : std::true_type {};
+
+/// What a message about inputs of depth `depth` that do not fit `cell` adds: the cell's own
+/// note ("; an AttentionWrapper's input size is ..."), or nothing.
+template <class Cell>
+std::string input_size_note(const Cell& cell, Index depth) {
+  if constexpr (has_input_size_note<Cell>::value) {
+    return cell.input_size_note(depth);
+  } else {
+    return "";
+  }
+}
+
 /// One step of `cell` from `inputs` [B, cell.input_size()] and `state`: checks both shapes
 /// (errors name `name`), then returns (output [B, cell.output_size()], new state). Allocates its
 /// results and a workspace every call; loops should use dynamic_rnn, which allocates once.
@@ -47,7 +66,10 @@ std::pair<Tensor2<typename Cell::Scalar>, typename Cell::state_type> call_cell(
     typename Cell::state_type state, const std::string& name) {
   using T = typename Cell::Scalar;
   const Index batch = inputs.dimension(0);
-  check_shape(inputs, {batch, cell.input_size()}, name + ": inputs");
+  if (inputs.dimension(1) != cell.input_size()) {
+    fail(name, ": inputs has shape ", shape_string(inputs), ", expected [", batch, ",",
+         cell.input_size(), "]", input_size_note(cell, inputs.dimension(1)));
+  }
   cell.check_state(state, batch, name + ": state");
   std::pair<Tensor2<T>, typename Cell::state_type> result{Tensor2<T>(batch, cell.output_size()),
                                                           std::move(state)};

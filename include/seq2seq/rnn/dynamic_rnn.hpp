@@ -57,7 +57,8 @@ DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
   }
   if (depth != cell.input_size()) {
     detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
-                 "), depth ", depth, " != the cell's input size ", cell.input_size());
+                 "), depth ", depth, " != the cell's input size ", cell.input_size(),
+                 detail::input_size_note(cell, depth));
   }
 
   Index steps = max_time;
