@@ -132,13 +132,11 @@ TEST(RankedTensor, ExpressionsHoldItByReference) {
   c = a + b * 2.0;
 #endif
   for (Index i = 0; i < c.size(); ++i) EXPECT_EQ(c.data()[i], 200.0 - double(i));
-  // Reductions, chips and reshapes of a RankedTensor are ordinary Eigen expressions.
+  // Reductions and chips of a RankedTensor are ordinary Eigen expressions.
   const Eigen::Tensor<double, 0, Eigen::RowMajor> total = (a + b).sum();
   EXPECT_EQ(total(), 100.0 * 12);
   const Tensor1<double> row = b.chip<0>(1);
   EXPECT_EQ(row(0), 96.0);
-  const Tensor2<double> reshaped = a.reshape(Eigen::array<Index, 2>{4, 3});
-  EXPECT_EQ(reshaped(3, 2), 11.0);
 }
 
 // From and to Eigen::Tensor of the same rank: a move keeps the storage, a const reference binds
@@ -176,6 +174,29 @@ TEST(RankedTensor, WeightFieldsTakeMapsAndExpressions) {
   w.gates_kernel = Eigen::TensorMap<Tensor2<float>>(kernel.data(), 4, 6);
   EXPECT_EQ(w.gates_kernel.dimension(1), 6);
   EXPECT_EQ(w.gates_kernel(3, 5), 0.25f);
+}
+
+// The weight structs' and LSTMStateTuple's constructors (which name a field of the wrong rank at
+// compile time) take maps and expressions, leave the optional fields empty, and do not get in
+// the way of copies.
+TEST(RankedTensor, WeightStructsTakeMapsAndCopy) {
+  std::vector<float> kernel(7 * 16, 0.5f);
+  seq2seq::LSTMCellWeights<float> w{Eigen::TensorMap<Tensor2<float>>(kernel.data(), 7, 16),
+                                    Tensor1<float>(16).setConstant(1.f) * 3.f};
+  EXPECT_EQ(w.kernel(6, 15), 0.5f);
+  EXPECT_EQ(w.bias(15), 3.f);
+  EXPECT_EQ(w.w_f_diag.size(), 0);
+  EXPECT_EQ(w.projection_kernel.size(), 0);
+  seq2seq::LuongAttentionWeights<float> luong{Eigen::TensorMap<Tensor2<float>>(kernel.data(), 4, 4),
+                                              2.f};
+  seq2seq::LuongAttentionWeights<float> copy(luong);  // a non-const lvalue: the copy constructor
+  EXPECT_EQ(copy.attention_g, 2.f);
+  EXPECT_EQ(copy.memory_layer_kernel(3, 3), 0.5f);
+  EXPECT_NE(copy.memory_layer_kernel.data(), luong.memory_layer_kernel.data());
+  const seq2seq::LSTMStateTuple<float> state{Tensor2<float>(2, 3).setZero(),
+                                             Tensor2<float>(2, 3).setConstant(1.f) + 1.f};
+  EXPECT_EQ(state.h(1, 2), 2.f);
+  EXPECT_EQ(state.c(1, 2), 0.f);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The heap overflow: a rank-3 gates_kernel in a rank-2 field.
-// expect: a seq2seq::Tensor2<T> is rank 2 [rows, cols] and takes only rank-2 tensors (Eigen would convert between ranks and overflow); got rank 3
+// expect: GRUCellWeights: gates_kernel must be rank 2 [input_size + num_units, 2 * num_units]; got rank 3
 #include "common.hpp"
 void f() {
   cf::Tensor3<float> gates_kernel(2, 9, 12);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -24,6 +25,29 @@ struct BahdanauAttentionWeights {
   Tensor1<T> attention_v;          ///< [num_units]
   T attention_g = T(0);            ///< scalar gain; used only with normalize (TF init sqrt(1/U))
   Tensor1<T> attention_b{};        ///< [num_units]; used only with normalize (TF init 0)
+
+  BahdanauAttentionWeights() = default;
+  /// The variables in this order (g and b may be left out), each tensor a tensor, TensorMap or
+  /// expression of its rank (another rank does not compile, and the message names the field).
+  template <class MK, class QK, class V, class B = Tensor1<T>>
+  BahdanauAttentionWeights(MK&& mk, QK&& qk, V&& v, T g = T(0), B&& b = B())
+      : memory_layer_kernel(detail::ranked_arg<T, 2>(std::forward<MK>(mk))),
+        query_layer_kernel(detail::ranked_arg<T, 2>(std::forward<QK>(qk))),
+        attention_v(detail::ranked_arg<T, 1>(std::forward<V>(v))),
+        attention_g(g),
+        attention_b(detail::ranked_arg<T, 1>(std::forward<B>(b))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<MK>, T, 2,
+                                "BahdanauAttentionWeights: memory_layer_kernel must be rank 2 "
+                                "[memory_depth, num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<QK>, T, 2,
+                                "BahdanauAttentionWeights: query_layer_kernel must be rank 2 "
+                                "[query_depth, num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<V>, T, 1,
+                                "BahdanauAttentionWeights: attention_v must be rank 1 [num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<B>, T, 1,
+                                "BahdanauAttentionWeights: attention_b must be rank 1 [num_units] "
+                                "(or empty)");
+  }
 };
 
 namespace detail {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,19 @@ template <class T>
 struct LuongAttentionWeights {
   Tensor2<T> memory_layer_kernel;  ///< [memory_depth, num_units], bias-free
   T attention_g = T(1);            ///< scalar scale; used only with scale (TF init 1.0)
+
+  LuongAttentionWeights() = default;
+  /// memory_layer_kernel a tensor, TensorMap or expression of rank 2 (another rank does not
+  /// compile, and the message names the field).
+  template <class MK, std::enable_if_t<!std::is_base_of_v<LuongAttentionWeights,
+                                                           std::decay_t<MK>>,
+                                        int> = 0>  // (not a copy)
+  LuongAttentionWeights(MK&& mk, T g = T(1))  // NOLINT: implicit, as `{kernel}` was
+      : memory_layer_kernel(detail::ranked_arg<T, 2>(std::forward<MK>(mk))), attention_g(g) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<MK>, T, 2,
+                                "LuongAttentionWeights: memory_layer_kernel must be rank 2 "
+                                "[memory_depth, num_units]");
+  }
 };
 
 namespace detail {

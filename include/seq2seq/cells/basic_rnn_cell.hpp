@@ -3,6 +3,7 @@
 
 #include <array>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <seq2seq/core/activations.hpp>
@@ -18,6 +19,20 @@ template <class T>
 struct BasicRNNCellWeights {
   Tensor2<T> kernel;  ///< kernel [input_size + num_units, num_units]
   Tensor1<T> bias;    ///< bias [num_units]
+
+  BasicRNNCellWeights() = default;
+  /// Each a tensor, TensorMap or expression of its rank (another rank does not compile, and the
+  /// message names the field).
+  template <class K, class B>
+  BasicRNNCellWeights(K&& k, B&& b)
+      : kernel(detail::ranked_arg<T, 2>(std::forward<K>(k))),
+        bias(detail::ranked_arg<T, 1>(std::forward<B>(b))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<K>, T, 2,
+                                "BasicRNNCellWeights: kernel must be rank 2 [input_size + "
+                                "num_units, num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<B>, T, 1,
+                                "BasicRNNCellWeights: bias must be rank 1 [num_units]");
+  }
 };
 
 /// Vanilla RNN cell with TF 1.x math, activation tanh:

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <seq2seq/core/activations.hpp>
@@ -24,6 +25,31 @@ struct GRUCellWeights {
   /// Reset-after form only: the bias of the candidate's recurrent product, [num_units] (Keras
   /// bias[1, 2H:], PyTorch bias_hh_n). Leave empty for the TF 1.x form.
   Tensor1<T> candidate_recurrent_bias{};
+
+  GRUCellWeights() = default;
+  /// The variables in this order, each a tensor, TensorMap or expression of its rank (another
+  /// rank, scalar type or layout does not compile, and the message names the field).
+  template <class GK, class GB, class CK, class CB, class CRB = Tensor1<T>>
+  GRUCellWeights(GK&& gk, GB&& gb, CK&& ck, CB&& cb, CRB&& crb = CRB())
+      : gates_kernel(detail::ranked_arg<T, 2>(std::forward<GK>(gk))),
+        gates_bias(detail::ranked_arg<T, 1>(std::forward<GB>(gb))),
+        candidate_kernel(detail::ranked_arg<T, 2>(std::forward<CK>(ck))),
+        candidate_bias(detail::ranked_arg<T, 1>(std::forward<CB>(cb))),
+        candidate_recurrent_bias(detail::ranked_arg<T, 1>(std::forward<CRB>(crb))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<GK>, T, 2,
+                                "GRUCellWeights: gates_kernel must be rank 2 [input_size + "
+                                "num_units, 2 * num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<GB>, T, 1,
+                                "GRUCellWeights: gates_bias must be rank 1 [2 * num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<CK>, T, 2,
+                                "GRUCellWeights: candidate_kernel must be rank 2 [input_size + "
+                                "num_units, num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<CB>, T, 1,
+                                "GRUCellWeights: candidate_bias must be rank 1 [num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<CRB>, T, 1,
+                                "GRUCellWeights: candidate_recurrent_bias must be rank 1 "
+                                "[num_units] (or empty)");
+  }
 };
 
 /// Gated recurrent unit with TF 1.x math, activation tanh:

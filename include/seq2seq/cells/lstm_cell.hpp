@@ -5,6 +5,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <seq2seq/core/activations.hpp>
@@ -20,6 +21,19 @@ template <class T>
 struct LSTMStateTuple {
   Tensor2<T> c;
   Tensor2<T> h;
+
+  LSTMStateTuple() = default;
+  /// Each a tensor, TensorMap or expression of rank 2 (another rank does not compile, and the
+  /// message names the field).
+  template <class C, class H>
+  LSTMStateTuple(C&& c_arg, H&& h_arg)
+      : c(detail::ranked_arg<T, 2>(std::forward<C>(c_arg))),
+        h(detail::ranked_arg<T, 2>(std::forward<H>(h_arg))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<C>, T, 2,
+                                "LSTMStateTuple: c must be rank 2 [batch, num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<H>, T, 2,
+                                "LSTMStateTuple: h must be rank 2 [batch, num_proj or num_units]");
+  }
 };
 
 /// "LSTMStateTuple(c=[3,6], h=[3,6])": how messages and clone checks describe this state.
@@ -42,6 +56,34 @@ struct LSTMCellWeights {
   Tensor1<T> w_i_diag{};           ///< use_peepholes only: w_i_diag [num_units]
   Tensor1<T> w_o_diag{};           ///< use_peepholes only: w_o_diag [num_units]
   Tensor2<T> projection_kernel{};  ///< num_proj only: projection/kernel [num_units, num_proj]
+
+  LSTMCellWeights() = default;
+  /// The variables in this order (the optional ones may be left out), each a tensor, TensorMap
+  /// or expression of its rank (another rank does not compile, and the message names the field).
+  template <class K, class B, class WF = Tensor1<T>, class WI = Tensor1<T>, class WO = Tensor1<T>,
+            class P = Tensor2<T>>
+  LSTMCellWeights(K&& k, B&& b, WF&& wf = WF(), WI&& wi = WI(), WO&& wo = WO(), P&& p = P())
+      : kernel(detail::ranked_arg<T, 2>(std::forward<K>(k))),
+        bias(detail::ranked_arg<T, 1>(std::forward<B>(b))),
+        w_f_diag(detail::ranked_arg<T, 1>(std::forward<WF>(wf))),
+        w_i_diag(detail::ranked_arg<T, 1>(std::forward<WI>(wi))),
+        w_o_diag(detail::ranked_arg<T, 1>(std::forward<WO>(wo))),
+        projection_kernel(detail::ranked_arg<T, 2>(std::forward<P>(p))) {
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<K>, T, 2,
+                                "LSTMCellWeights: kernel must be rank 2 [input_size + num_proj "
+                                "or num_units, 4 * num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<B>, T, 1,
+                                "LSTMCellWeights: bias must be rank 1 [4 * num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<WF>, T, 1,
+                                "LSTMCellWeights: w_f_diag must be rank 1 [num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<WI>, T, 1,
+                                "LSTMCellWeights: w_i_diag must be rank 1 [num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<WO>, T, 1,
+                                "LSTMCellWeights: w_o_diag must be rank 1 [num_units]");
+    SEQ2SEQ_STATIC_CHECK_TENSOR(std::decay_t<P>, T, 2,
+                                "LSTMCellWeights: projection_kernel must be rank 2 [num_units, "
+                                "num_proj]");
+  }
 };
 
 /// TF 1.x LSTMCell's constructor options (same names, same defaults). In C++17, set the fields
