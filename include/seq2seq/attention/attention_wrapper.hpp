@@ -254,22 +254,29 @@ Index attention_width(std::optional<std::size_t> i, Index cell_output_size, Inde
 
 // Checks a cell_input_fn against the cell and returns the wrapper's input depth. Without one,
 // TF's concat needs cell input size = input depth + attention size, with input depth > 0.
+// "for inputs of depth D, build the cell with <its kernels for D + attention_size>", or ""
+// when the cell cannot describe its kernels: what the wrapper's input-size messages suggest.
+template <class Cell>
+std::string wrapped_kernels_hint(const Cell& cell, Index depth, Index attention_size) {
+  if constexpr (has_kernel_shapes<Cell>::value) {
+    return "for inputs of depth " + std::to_string(depth) + ", build the cell with " +
+           cell.kernel_shapes("input_depth + attention_size", depth + attention_size);
+  } else {
+    return "";
+  }
+}
+
 // input_size_note of both wrappers: why the wrapper's input size is what it is, and the cell
 // kernels that inputs of depth `depth` need.
 template <class T, class Cell>
 std::string wrapper_input_note(const Cell& cell, const CellInputFn<T>& f, Index attention_size,
                                Index depth) {
   if (f.fn) return "; an AttentionWrapper with a cell_input_fn takes cell_input_fn.input_size";
-  std::string note = "; an AttentionWrapper's input size is its cell's input size " +
-                     std::to_string(cell.input_size()) + " minus the attention size " +
-                     std::to_string(attention_size) + " (the cell reads [inputs ; attention])";
-  if constexpr (has_kernel_shapes<Cell>::value) {
-    if (depth > 0) {
-      note += ": for inputs of depth " + std::to_string(depth) + ", build the cell with " +
-              cell.kernel_shapes("input_depth + attention_size", depth + attention_size);
-    }
-  }
-  return note;
+  const std::string hint = depth > 0 ? wrapped_kernels_hint(cell, depth, attention_size) : "";
+  return "; an AttentionWrapper's input size is its cell's input size " +
+         std::to_string(cell.input_size()) + " minus the attention size " +
+         std::to_string(attention_size) + " (the cell reads [inputs ; attention])" +
+         (hint.empty() ? "" : ": " + hint);
 }
 
 // Errors about the cell's input size name the kernels to resize: their shapes for inputs of
@@ -283,17 +290,11 @@ Index wrapper_input_size(const CellInputFn<T>& f, const Cell& cell, Index attent
                    " / output_size=", f.output_size, " given without cell_input_fn.fn");
     }
     if (cell_input_size <= attention_size) {
-      std::string kernels;
-      if constexpr (has_kernel_shapes<Cell>::value) {
-        kernels = "; for inputs of depth " + std::to_string(cell_input_size) +
-                  ", build the cell with " +
-                  cell.kernel_shapes("input_depth + attention_size",
-                                     cell_input_size + attention_size);
-      }
+      const std::string hint = wrapped_kernels_hint(cell, cell_input_size, attention_size);
       detail::fail("AttentionWrapper: the cell's input size ", cell_input_size,
                    " leaves no room for the inputs: a wrapped cell reads [inputs ; attention], so "
                    "its input size must be input_depth + attention_size (",
-                   attention_size, ") with input_depth > 0", kernels);
+                   attention_size, ") with input_depth > 0", hint.empty() ? "" : "; " + hint);
     }
     return cell_input_size - attention_size;
   }

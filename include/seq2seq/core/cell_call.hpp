@@ -66,9 +66,9 @@ std::pair<Tensor2<typename Cell::Scalar>, typename Cell::state_type> call_cell(
     typename Cell::state_type state, const std::string& name) {
   using T = typename Cell::Scalar;
   const Index batch = inputs.dimension(0);
-  if (inputs.dimension(1) != cell.input_size()) {
-    fail(name, ": inputs has shape ", shape_string(inputs), ", expected [", batch, ",",
-         cell.input_size(), "]", input_size_note(cell, inputs.dimension(1)));
+  if (inputs.dimension(1) != cell.input_size()) {  // (the note is built only for the message)
+    check_shape(inputs, {batch, cell.input_size()}, name + ": inputs",
+                input_size_note(cell, inputs.dimension(1)));
   }
   cell.check_state(state, batch, name + ": state");
   std::pair<Tensor2<T>, typename Cell::state_type> result{Tensor2<T>(batch, cell.output_size()),

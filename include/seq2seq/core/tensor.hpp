@@ -107,18 +107,21 @@ inline const char* transposed_hint(Index rows, Index cols, Index expected_rows,
   return swapped ? " (transposed?)" : "";
 }
 
-/// Throws unless `t` has exactly the shape `expected`; `where` names entry point and argument.
-/// A matrix given the other way round is named as such ("... expected [6,4] (transposed?)").
+/// Throws unless `t` has exactly the shape `expected`; `where` names entry point and argument,
+/// `note` (if any) ends the message. A matrix given the other way round is named as such
+/// ("... expected [6,4] (transposed?)").
 template <class T, int Rank>
 void check_shape(const Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>& t,
-                 const std::array<Index, Rank>& expected, const std::string& where) {
+                 const std::array<Index, Rank>& expected, const std::string& where,
+                 const std::string& note = {}) {
   for (int i = 0; i < Rank; ++i) {
     if (t.dimension(i) != expected[i]) {
       const char* hint = "";
       if constexpr (Rank == 2) {
         hint = transposed_hint(t.dimension(0), t.dimension(1), expected[0], expected[1]);
       }
-      fail(where, " has shape ", shape_string(t), ", expected ", dims_string(expected), hint);
+      fail(where, " has shape ", shape_string(t), ", expected ", dims_string(expected), hint,
+           note);
     }
   }
 }

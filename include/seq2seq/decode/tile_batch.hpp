@@ -34,9 +34,7 @@ template <class X, class T = typename detail::tensor_info<X>::Scalar,
           std::enable_if_t<detail::tensor_info<X>::is_tensor, int> = 0>
 RankedTensor<T, Rank> tile_batch(const X& t_arg, Index multiplier) {
   static_assert(Rank >= 1, "tile_batch: t must have a batch dimension (rank >= 1); got rank 0");
-  static_assert(detail::tensor_info<X>::row_major,
-                "tile_batch: t must be row-major; got a column-major tensor: declare it "
-                "Eigen::RowMajor (TensorFlow's layout)");
+  SEQ2SEQ_STATIC_CHECK_TENSOR(X, T, Rank, "tile_batch: t must be a row-major tensor [batch, ...]");
   const detail::EigenTensor<T, Rank>& t = detail::tensor_arg<T, Rank>(t_arg);
   detail::check_multiplier(multiplier, t.size());
   auto dims = t.dimensions();
