@@ -74,11 +74,11 @@ class Case:
         return s
 
 
-# ours_onednn: the library built with its oneDNN GEMM backend (ours_onednn_peer), in every case.
+# ours_eigen: the library on the Eigen backend alone (ours_eigen_peer), in every case.
 RNN_PEERS = {
-    "gru": ("ours", "ours_onednn", "onednn", "tf"),
-    "gru_ra": ("ours", "ours_onednn", "onednn", "tf", "torch"),
-    "lstm": ("ours", "ours_onednn", "onednn", "tf", "torch"),
+    "gru": ("ours", "ours_eigen", "onednn", "tf"),
+    "gru_ra": ("ours", "ours_eigen", "onednn", "tf", "torch"),
+    "lstm": ("ours", "ours_eigen", "onednn", "tf", "torch"),
 }
 
 _SCALES = [
@@ -103,10 +103,10 @@ def _all_cases():
             seed += 1
             name = "attn_{}_{}".format("gru" if cell == "gru_ra" else cell, scale)
             cases.append(Case(name, "attention", cell,
-                              peers=("ours", "ours_onednn", "tf", "torch"), seed=seed, **dims))
+                              peers=("ours", "ours_eigen", "tf", "torch"), seed=seed, **dims))
         seed += 1
         cases.append(Case(f"attn_lstm_{scale}_cellout", "attention", "lstm",
-                          peers=("ours", "ours_onednn", "ort"), output_attention=False, seed=seed,
+                          peers=("ours", "ours_eigen", "ort"), output_attention=False, seed=seed,
                           note="output_attention=False: AttnLSTM's Y is the LSTM output h",
                           **dims))
     return cases

@@ -11,7 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PEERS = [("ours_onednn", "ours, oneDNN GEMM backend", "#7f7f7f"),
+PEERS = [("ours_eigen", "ours, Eigen alone (no GEMM library)", "#7f7f7f"),
          ("onednn", "oneDNN 2.6", "#1f77b4"), ("tf", "TF 2.15 (tf.function)", "#ff7f0e"),
          ("torch", "PyTorch 1.13 (eager)", "#d62728"), ("ort", "ORT AttnLSTM", "#2ca02c")]
 

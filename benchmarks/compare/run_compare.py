@@ -32,12 +32,12 @@ from cases import CASES  # noqa: E402
 import gen_cases  # noqa: E402
 from peer_common import read_safetensors  # noqa: E402
 
-# ours_onednn: the same library and source built with its oneDNN GEMM backend
-# (SEQ2SEQ_GEMM_ONEDNN), in every case. "ours" (the Eigen backend, the default) stays the
-# reference of checks and ratios.
+# ours: the library as a user builds it by default (the GEMM backend SEQ2SEQ_GEMM=auto picks:
+# oneDNN when libdnnl-dev is installed), the reference of checks and ratios. ours_eigen: the same
+# source on the Eigen backend alone (the header-only build with no GEMM library), in every case.
 # tf_graph: TF in TF1 graph mode (session.run), the decode cases only (tf_graph_peer.py).
-PEER_ORDER = ("ours", "ours_onednn", "onednn", "tf", "tf_graph", "torch", "ort")
-PEER_LABEL = {"ours": "ours", "ours_onednn": "ours, oneDNN GEMM", "onednn": "oneDNN",
+PEER_ORDER = ("ours", "ours_eigen", "onednn", "tf", "tf_graph", "torch", "ort")
+PEER_LABEL = {"ours": "ours", "ours_eigen": "ours, Eigen alone", "onednn": "oneDNN",
               "tf": "TF 2.15", "tf_graph": "TF 2.15 graph (session.run)", "torch": "PyTorch",
               "ort": "ORT AttnLSTM"}
 CELL_LABEL = {"gru": "GRU (TF1: reset before matmul)", "gru_ra": "GRU (reset_after)",
@@ -87,7 +87,7 @@ class PeerProcess:
 
 def peer_argv(name, args):
     exe = {"ours": [os.path.join(args.build, "ours_peer")],
-           "ours_onednn": [os.path.join(args.build, "ours_onednn_peer")],
+           "ours_eigen": [os.path.join(args.build, "ours_eigen_peer")],
            "onednn": [os.path.join(args.build, "onednn_peer")],
            "tf": [args.python, os.path.join(HERE, "tf_peer.py")],
            "tf_graph": [args.python, os.path.join(HERE, "tf_graph_peer.py")],

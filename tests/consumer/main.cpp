@@ -1,6 +1,7 @@
 // Runs a GRU under dynamic_rnn through seq2seq as a consumer sees it, and reads a weight file
 // with seq2seq::io. Checks: a zero-length row outputs zeros and keeps its initial state, a full
-// row does not, and a safetensors round trip gives the stored value.
+// row does not, a safetensors round trip gives the stored value, and the GEMM backend is the
+// one the package was configured with (SEQ2SEQ_CONSUMER_EXPECT_GEMM).
 #include <cstdio>
 #include <string>
 
@@ -30,6 +31,11 @@ int main() {
   bytes += header + std::string(reinterpret_cast<const char*>(&value), 4);
   ok = ok && io::SafetensorsFile::parse(bytes).scalar("w") == 0.25;
 
-  std::printf("consumer: %s\n", ok ? "ok" : "FAILED");
+  const std::string expected = SEQ2SEQ_CONSUMER_EXPECT_GEMM;
+  if (!expected.empty() && expected != gemm_backend()) {
+    std::printf("consumer: GEMM backend %s, expected %s\n", gemm_backend(), expected.c_str());
+    ok = false;
+  }
+  std::printf("consumer: %s (GEMM backend %s)\n", ok ? "ok" : "FAILED", gemm_backend());
   return ok ? 0 : 1;
 }
