@@ -1,7 +1,8 @@
 // dynamic_rnn over bare GRU and LSTM cells against tf.compat.v1.nn.dynamic_rnn in graph mode
 // (tests/golden/dynamic_rnn_*): with and without sequence_length (including a 0 and a 1, the
 // full length, and an early stop at max length 4 < T = 6), batch- and time-major, zero and
-// given initial state, float32 and float64. Wrapper cases are in test_attention_wrapper.cpp.
+// given initial state, float32 and float64, on one thread and with the batch split between
+// threads. Wrapper cases are in test_attention_wrapper.cpp.
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
 #include <seq2seq/cells/gru_cell.hpp>
@@ -35,20 +36,12 @@ void run_case(const Cell& cell, const File& f) {
   golden::expect_state(state, f, "final_state/");
 }
 
-TEST(DynamicRnn, BareCellsEqualTensorFlow) {
-  const auto names = golden::cases("dynamic_rnn_");
-  ASSERT_EQ(names.size(), 16u);  // {gru, lstm} x 4 variants x {f32, f64}
-  for (const auto& name : names) {
-    golden::with_dtype(name, [&](auto tag, const auto& f) {
-      using T = decltype(tag);
-      if (f.metadata("cell") == "gru") {
-        run_case(golden::make_gru<T>(f), f);
-      } else {
-        run_case(golden::make_lstm<T>(f), f);
-      }
-    });
-  }
+/// Every dynamic_rnn_* golden case: {gru, lstm} x 4 variants x {f32, f64}.
+void run_all_cases() {
+  run_all_cases();
 }
+
+TEST(DynamicRnn, BareCellsEqualTensorFlow) { run_all_cases(); }
 
 GRUCell<double> cell(seq2seq::Index in, seq2seq::Index units) {
   Tensor2<double> gk(in + units, 2 * units), ck(in + units, units);
@@ -85,6 +78,55 @@ TEST(DynamicRnn, LengthsEqualToMaxTimeChangeNothing) {
   }
   for (seq2seq::Index i = 0; i < a.final_state.size(); ++i) {
     EXPECT_EQ(a.final_state.data()[i], b.final_state.data()[i]);
+  }
+}
+
+/// set_num_threads(n) for one test, then back.
+class ThreadsFor {
+ public:
+  explicit ThreadsFor(int n) : saved_(seq2seq::num_threads()) { seq2seq::set_num_threads(n); }
+  ~ThreadsFor() { seq2seq::set_num_threads(saved_); }
+  ThreadsFor(const ThreadsFor&) = delete;
+  ThreadsFor& operator=(const ThreadsFor&) = delete;
+
+ private:
+  int saved_;
+};
+
+TEST(DynamicRnn, BatchSplitBetweenThreadsEqualsTensorFlow) {
+  // This suite splits batches of any size (SEQ2SEQ_BATCH_SPLIT_MIN_ROWS=1, ..._MIN_FLOPS=0):
+  // at three threads the golden cases' 3 rows run on three threads, one row each.
+  const ThreadsFor threads(3);
+#if defined(SEQ2SEQ_GEMM_OPENBLAS)
+  ASSERT_EQ(seq2seq::detail::batch_split_parts(3, 6, 4, 5), 1);  // process-wide BLAS threads
+#else
+  ASSERT_EQ(seq2seq::detail::batch_split_parts(3, 6, 4, 5), 3);
+#endif
+#if defined(SEQ2SEQ_GEMM_ONEDNN) || defined(_OPENMP)
+  // Weights of 12 MiB per step: the GEMM's own threads read half each, faster than two parts.
+  EXPECT_EQ(seq2seq::detail::batch_split_parts(128, 100, 512, 1024, 12582912.0), 1);
+#endif
+  run_all_cases();
+}
+
+TEST(DynamicRnn, BatchSplitGivesTheOneThreadResultForEveryLayoutAndLength) {
+  // 37 rows in 2 uneven parts, ragged lengths with zeros and the full length, a given initial
+  // state, batch- and time-major: each row must come out as it does on one thread.
+  const seq2seq::Index B = 37, T = 9, I = 5, H = 7;
+  const auto c = cell(I, H);
+  std::vector<int64_t> len(B);
+  for (seq2seq::Index b = 0; b < B; ++b) len[b] = (b * 5) % (T + 1);
+  Tensor2<double> init(B, H);
+  for (seq2seq::Index i = 0; i < init.size(); ++i) init.data()[i] = std::cos(0.37 * i);
+  for (const bool time_major : {false, true}) {
+    const auto x = inputs(time_major ? T : B, time_major ? B : T, I);
+    const auto one = dynamic_rnn(c, x, len, init, time_major);
+    const ThreadsFor threads(2);
+    const auto two = dynamic_rnn(c, x, len, init, time_major);
+    golden::expect_close(two.outputs, one.outputs, "outputs");
+    golden::expect_close(two.final_state, one.final_state, "final_state");
+    // Zero-length rows keep the initial state exactly.
+    for (seq2seq::Index h = 0; h < H; ++h) EXPECT_EQ(two.final_state(0, h), init(0, h));
   }
 }
 

@@ -16,6 +16,8 @@
 //               is loaded once. Outputs: "ids" (greedy sample_id [B, T] or beam predicted_ids
 //               [B, T, K], as float32: exact for ids < 2^24) and "logits" (greedy rnn_output) or
 //               "scores" (beam step scores [B, T, K]).
+#include <chrono>
+
 #include <Eigen/Core>
 
 #include <seq2seq/seq2seq.hpp>
@@ -189,6 +191,24 @@ std::unique_ptr<compare::Model> load(const SafetensorsFile& f, const CaseMeta& m
   return std::make_unique<AttentionModel<GRUCell<float>>>(make_gru(f, m), f, m);
 }
 
+/// The GEMM peak of this build (GFLOP/s): the best of 5 products [1536, 1536] x [1536, 1536]
+/// through the library's GEMM (oneDNN's sgemm in the default build, Eigen's in ours_eigen), at
+/// the thread count set: what "% of peak" in the tables is measured against.
+double peak() {
+  const Index n = 1536;
+  const RowMatrix<float> a = RowMatrix<float>::Random(n, n), b = RowMatrix<float>::Random(n, n);
+  RowMatrix<float> c(n, n);
+  seq2seq::detail::gemm<float>(a, b, c);
+  double best = 1e30;
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    seq2seq::detail::gemm<float>(a, b, c);
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return 2.0 * double(n) * double(n) * double(n) / best * 1e-9;
+}
+
 nlohmann::json versions() {
   return {{"seq2seq", std::to_string(SEQ2SEQ_VERSION_MAJOR) + "." +
                           std::to_string(SEQ2SEQ_VERSION_MINOR) + "." +
@@ -206,7 +226,7 @@ nlohmann::json versions() {
 
 int main(int argc, char** argv) {
   try {
-    return compare::peer_main(argc, argv, {"ours", load, versions, set_threads});
+    return compare::peer_main(argc, argv, {"ours", load, versions, set_threads, peak});
   } catch (const std::exception& e) {
     std::cerr << "ours_peer: " << e.what() << "\n";
     return 1;

@@ -103,6 +103,8 @@ struct PeerSpec {
   std::function<std::unique_ptr<Model>(const SafetensorsFile&, const CaseMeta&)> load;
   std::function<nlohmann::json()> versions;
   std::function<void(int)> set_threads;
+  /// Optional: the GEMM peak of this peer's build, GFLOP/s at the current thread count.
+  std::function<double()> peak = nullptr;
 };
 
 inline nlohmann::json time_calls(Model& model, int min_iters, double min_time, int max_iters) {
@@ -227,6 +229,8 @@ inline int peer_main(int argc, char** argv, PeerSpec spec) {
                            cmd.value("max_iters", 1000000)));
       } else if (op == "info") {
         reply(session.info());
+      } else if (op == "peak" && spec.peak) {
+        reply({{"ok", true}, {"gflops", spec.peak()}});
       } else {
         reply({{"ok", false}, {"error", "unknown command " + op}});
       }

@@ -246,6 +246,12 @@ def run(args):
                 del procs[p]
                 continue
             results["versions"].setdefault(p, info["versions"])
+        if "ours" in procs:
+            pk = procs["ours"].ask({"cmd": "peak"})
+            if pk.get("ok"):
+                results.setdefault("peak_gflops", {})[str(threads)] = pk["gflops"]
+                print(f"[{threads} thread(s)] sgemm peak of ours' GEMM ([1536]^3): "
+                      f"{pk['gflops']:.1f} GFLOP/s", flush=True)
         for c in cases:
             case_peers = [p for p in PEER_ORDER if p in c.peers and p in procs]
             entry = {"peers": {}}
@@ -339,7 +345,8 @@ def fmt_ms(ms):
 def markdown(results, cases, threads_list):
     cols = [p for p in PEER_ORDER if p != "ours" and
             any(p in c.peers for c in cases)]
-    head = ["case", "shape", "cell", "thr", "ours", "ours GFLOP/s"] + \
+    peaks = results.get("peak_gflops", {})
+    head = ["case", "shape", "cell", "thr", "ours", "ours GFLOP/s", "% of peak"] + \
            [f"{PEER_LABEL[p]} (× ours)" for p in cols] + ["max rel. diff"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] * 4 + ["---:"] * (len(head) - 4)) + "|"]
@@ -353,7 +360,9 @@ def markdown(results, cases, threads_list):
             row = [c.name, c.shape_str(), CELL_LABEL[c.cell] +
                    ("" if c.output_attention or c.kind != "attention" else ", cell output"),
                    str(th), fmt_ms(ours),
-                   "" if c.flops() is None else f"{c.flops() / (ours * 1e-3) * 1e-9:.1f}"]
+                   "" if c.flops() is None else f"{c.flops() / (ours * 1e-3) * 1e-9:.1f}",
+                   "" if c.flops() is None or str(th) not in peaks else
+                   f"{100 * c.flops() / (ours * 1e-3) * 1e-9 / peaks[str(th)]:.0f}"]
             diffs = []
             for p in cols:
                 pe = e["peers"].get(p)
@@ -369,6 +378,12 @@ def markdown(results, cases, threads_list):
                     diffs.append(pe["check"]["max_rel"])
             row.append(f"{max(diffs):.1e}" if diffs else "")
             lines.append("| " + " | ".join(row) + " |")
+    if peaks:
+        lines.append("")
+        lines.append("% of peak: ours' GFLOP/s over the GEMM peak of ours' build measured in the "
+                     "same run ([1536]^3 products): " +
+                     ", ".join(f"{float(v):.1f} GFLOP/s at {k} thread(s)"
+                               for k, v in sorted(peaks.items())) + ".")
     return "\n".join(lines) + "\n"
 
 

@@ -91,6 +91,14 @@ class BasicRNNCell {
     detail::copy_row(from, to, b);
   }
 
+  /// Rows [first, first + rows) of a state, and writing them back (dynamic_rnn's batch split).
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    return detail::copy_rows(s, first, rows);
+  }
+  void set_state_rows(state_type& to, const state_type& part, Index first) const {
+    detail::set_rows(to, part, first);
+  }
+
   Workspace make_workspace(Index /*batch*/) const { return {}; }
 
   /// Width of the input projection: H.

@@ -124,6 +124,14 @@ class GRUCell {
     detail::copy_row(from, to, b);
   }
 
+  /// Rows [first, first + rows) of a state, and writing them back (dynamic_rnn's batch split).
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    return detail::copy_rows(s, first, rows);
+  }
+  void set_state_rows(state_type& to, const state_type& part, Index first) const {
+    detail::set_rows(to, part, first);
+  }
+
   Workspace make_workspace(Index batch) const {
     return {RowMatrix<T>(batch, 3 * units_), RowMatrix<T>(batch, units_)};
   }

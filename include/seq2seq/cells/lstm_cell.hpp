@@ -204,6 +204,18 @@ class LSTMCell {
     detail::copy_row(from.h, to.h, b);
   }
 
+  /// Rows [first, first + rows) of c and h, and writing them back (dynamic_rnn's batch split).
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    state_type part;
+    part.c = detail::copy_rows(s.c, first, rows);
+    part.h = detail::copy_rows(s.h, first, rows);
+    return part;
+  }
+  void set_state_rows(state_type& to, const state_type& part, Index first) const {
+    detail::set_rows(to.c, part.c, first);
+    detail::set_rows(to.h, part.h, first);
+  }
+
   Workspace make_workspace(Index batch) const {
     return {RowMatrix<T>(batch, 4 * units_), RowMatrix<T>(batch, opt_.num_proj ? units_ : 0)};
   }

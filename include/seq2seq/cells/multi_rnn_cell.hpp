@@ -100,6 +100,27 @@ class MultiRNNCell {
     });
   }
 
+  /// Rows [first, first + rows) of every layer's state, and writing them back (dynamic_rnn's
+  /// batch split); only when every layer can (an AttentionWrapper layer cannot).
+  template <bool All = (detail::has_state_rows<Cells>::value && ...),
+            std::enable_if_t<All, int> = 0>
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    state_type part;
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      std::get<k>(part) = cell.state_rows(std::get<k>(s), first, rows);
+    });
+    return part;
+  }
+  template <bool All = (detail::has_state_rows<Cells>::value && ...),
+            std::enable_if_t<All, int> = 0>
+  void set_state_rows(state_type& to, const state_type& part, Index first) const {
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      cell.set_state_rows(std::get<k>(to), std::get<k>(part), first);
+    });
+  }
+
   /// Forwards to the layers that reserve room per step (e.g. an AttentionWrapper layer's
   /// alignment_history), so that `step` need not allocate.
   void reserve_steps(state_type& s, Index steps) const {

@@ -28,6 +28,15 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
                                    std::declval<typename Cell::state_type&>(), Index{}))>>
     : std::true_type {};
 
+// Cells whose state can be cut into row ranges and put back (state_rows, set_state_rows):
+// dynamic_rnn can then split the batch between threads, each running whole steps on its rows.
+template <class Cell, class = void>
+struct has_state_rows : std::false_type {};
+template <class Cell>
+struct has_state_rows<Cell, std::void_t<decltype(std::declval<const Cell&>().state_rows(
+                                std::declval<const typename Cell::state_type&>(), Index{},
+                                Index{}))>> : std::true_type {};
+
 // Cells that can describe the kernel shapes they need for a given input depth (messages):
 // kernel_shapes(input_desc, input_size).
 template <class Cell, class = void>

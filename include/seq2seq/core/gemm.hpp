@@ -85,7 +85,7 @@ void eigen_gemm_accumulate(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T
 
 /// The Eigen backend. Products Eigen would route to its GEMM run on reused buffers; matrix-vector
 /// and tiny products keep Eigen's own paths, which do not allocate. With OpenMP in the build
-/// (SEQ2SEQ_OPENMP) the columns are split into panels across num_threads(): each panel is a whole,
+/// (SEQ2SEQ_OPENMP) the columns are split into panels across threads_here(): each panel is a whole,
 /// independent product, so the result does not depend on the thread count.
 template <class T>
 void eigen_gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool accumulate) {
@@ -93,7 +93,7 @@ void eigen_gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool a
   const bool small = m == 1 || n == 1 || m + n + k < 20;
   if (!small && !accumulate) c.setZero();
   // Panels of >= 64 columns (a multiple of every SIMD width), one per thread.
-  const Index panels = std::max<Index>(1, std::min<Index>(num_threads(), n / 64));
+  const Index panels = std::max<Index>(1, std::min<Index>(threads_here(), n / 64));
   const Index width = (n + panels - 1) / panels;
   parallel_for(panels, 2.0 * double(m) * double(width) * double(k), [&](Index p) {
     const Index first = p * width, cols = std::min(width, n - first);

@@ -159,5 +159,20 @@ void copy_row(const EigenTensor<T, 2>& from, EigenTensor<T, 2>& to, Index b) {
   as_matrix(to).row(b) = as_matrix(from).row(b);
 }
 
+/// Rows [first, first + rows) of a [B, D] tensor, as a [rows, D] tensor (one part of a batch
+/// split).
+template <class T>
+EigenTensor<T, 2> copy_rows(const EigenTensor<T, 2>& from, Index first, Index rows) {
+  EigenTensor<T, 2> part(rows, from.dimension(1));
+  as_matrix(part) = as_matrix(from).middleRows(first, rows);
+  return part;
+}
+
+/// Writes `part` [rows, D] into rows [first, first + rows) of `to` [B, D].
+template <class T>
+void set_rows(EigenTensor<T, 2>& to, const EigenTensor<T, 2>& part, Index first) {
+  as_matrix(to).middleRows(first, part.dimension(0)) = as_matrix(part);
+}
+
 }  // namespace detail
 }  // namespace seq2seq
