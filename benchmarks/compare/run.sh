@@ -6,7 +6,8 @@
 #
 #   --build DIR      build directory, virtual environment, case files, outputs, logs
 #                    (default: $SEQ2SEQ_COMPARE_BUILD or /tmp/seq2seq-compare)
-#   --gemm BACKEND   passed to CMake as -DSEQ2SEQ_GEMM=BACKEND (the library's GEMM backend)
+#   --gemm BACKEND   passed to CMake as -DSEQ2SEQ_GEMM=BACKEND (the library's GEMM backend;
+#                    default auto, as a user's build: oneDNN when libdnnl-dev is installed)
 #   anything else    run_compare.py: --quick, --threads 1,2, --rounds 5, --cases REGEX...,
 #                    --peers ours,onednn,tf,torch,ort, --results-dir DIR, --tol 1e-4
 #
@@ -16,12 +17,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${SEQ2SEQ_COMPARE_BUILD:-/tmp/seq2seq-compare}
-cmake_args=()
+gemm=auto  # the library's default: oneDNN when libdnnl-dev is installed
 pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) build=$2; shift 2 ;;
-    --gemm) cmake_args+=("-DSEQ2SEQ_GEMM=$2"); shift 2 ;;
+    --gemm) gemm=$2; shift 2 ;;
     *) pass+=("$1"); shift ;;
   esac
 done
@@ -67,7 +68,8 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
 fi
 
 # 3. The C++ peers (ours with -O3 -march=native, oneDNN).
-cmake -S "$here" -B "$build/build" -DCMAKE_BUILD_TYPE=Release "${cmake_args[@]}" >/dev/null
+# SEQ2SEQ_GEMM always given: a cached value from an earlier run must not stay in force.
+cmake -S "$here" -B "$build/build" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_GEMM="$gemm" >/dev/null
 cmake --build "$build/build" -j "$(nproc)"
 
 # 4. The comparison.
