@@ -141,6 +141,60 @@ TEST(DynamicRnn, BatchSplitGivesTheOneThreadResultForEveryLayoutAndLength) {
   }
 }
 
+TEST(DynamicRnn, RaggedRowsEqualEachRowRunAlone) {
+  // Rows of different lengths skip their finished steps (sorted, run in segments): each row must
+  // give what it gives run alone for exactly its length, zeros after it, and its state after its
+  // last step (the initial state for length 0). GRU and LSTM, batch- and time-major, 1 and 2
+  // threads.
+  const seq2seq::Index B = 37, T = 11, I = 5, H = 6;
+  std::vector<int64_t> len(B);
+  for (seq2seq::Index b = 0; b < B; ++b) len[b] = (b * 7) % (T + 1);
+  ASSERT_TRUE(seq2seq::detail::worth_ragged(len.data(), B, T));
+  const auto gru = cell(I, H);
+  Tensor2<double> lk(I + H, 4 * H);
+  Tensor1<double> lb(4 * H);
+  for (seq2seq::Index i = 0; i < lk.size(); ++i) lk.data()[i] = 0.4 * std::sin(0.9 * i);
+  for (seq2seq::Index i = 0; i < lb.size(); ++i) lb.data()[i] = 0.1 * std::cos(1.3 * i);
+  const LSTMCell<double> lstm(H, {lk, lb});
+  Tensor2<double> init(B, H);
+  for (seq2seq::Index i = 0; i < init.size(); ++i) init.data()[i] = 0.5 * std::cos(0.37 * i);
+  const auto x = inputs(B, T, I);
+  auto check = [&](const auto& c, const auto& initial, auto h_of) {
+    for (const int threads : {1, 2}) {
+      const ThreadsFor use(threads);
+      for (const bool time_major : {false, true}) {
+        const Tensor3<double> xin =
+            time_major ? Tensor3<double>(x.shuffle(std::array<int, 3>{1, 0, 2})) : x;
+        const auto all = dynamic_rnn(c, xin, len, initial, time_major);
+        for (seq2seq::Index b = 0; b < B; ++b) {
+          const auto state_b = c.state_rows(initial, b, 1);
+          if (len[b] == 0) {
+            golden::expect_close(h_of(c.state_rows(all.final_state, b, 1)), h_of(state_b),
+                                 "length-0 state");
+            continue;
+          }
+          const Tensor3<double> xb =
+              x.slice(std::array<seq2seq::Index, 3>{b, 0, 0},
+                      std::array<seq2seq::Index, 3>{1, static_cast<seq2seq::Index>(len[b]), I});
+          const auto alone = dynamic_rnn(c, xb, {}, state_b);
+          for (seq2seq::Index t = 0; t < T; ++t) {
+            for (seq2seq::Index h = 0; h < H; ++h) {
+              const double got = time_major ? all.outputs(t, b, h) : all.outputs(b, t, h);
+              const double want = t < len[b] ? alone.outputs(0, t, h) : 0.0;
+              ASSERT_NEAR(got, want, 1e-12) << "row " << b << " step " << t;
+            }
+          }
+          golden::expect_close(h_of(c.state_rows(all.final_state, b, 1)),
+                               h_of(alone.final_state), "final state");
+        }
+      }
+    }
+  };
+  check(gru, init, [](const Tensor2<double>& s) { return s; });
+  seq2seq::LSTMStateTuple<double> linit{init, Tensor2<double>(init * 0.5)};
+  check(lstm, linit, [](const seq2seq::LSTMStateTuple<double>& s) { return s.c; });
+}
+
 #ifdef SEQ2SEQ_COUNTS_ALLOCATIONS
 TEST(DynamicRnn, AllocatesNothingPerStep) {
   SEQ2SEQ_SKIP_UNLESS_EIGEN_GEMM();
