@@ -1,5 +1,8 @@
-// set_num_threads / num_threads and detail::parallel_for.
+// set_num_threads / num_threads, detail::parallel_for and detail::run_parts (dynamic_rnn's batch
+// split).
 #include <atomic>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -41,6 +44,39 @@ TEST(Threads, ParallelForRunsEveryIndexExactlyOnce) {
     }
   }
   seq2seq::set_num_threads(before);
+}
+
+TEST(Threads, RunPartsRunsEachPartOnItsOwnThreadWithOneThreadForItsProducts) {
+  const int before = seq2seq::num_threads();
+  seq2seq::set_num_threads(3);
+  std::vector<std::thread::id> ids(3);
+  std::vector<int> limits(3, 0);
+  seq2seq::detail::run_parts(3, [&](int p) {
+    ids[static_cast<std::size_t>(p)] = std::this_thread::get_id();
+    limits[static_cast<std::size_t>(p)] = seq2seq::detail::threads_here();
+  });
+  EXPECT_EQ(ids[0], std::this_thread::get_id());  // part 0 on the caller
+  EXPECT_NE(ids[1], ids[0]);
+  EXPECT_NE(ids[2], ids[0]);
+  EXPECT_NE(ids[2], ids[1]);
+  for (int limit : limits) EXPECT_EQ(limit, 1);
+  EXPECT_EQ(seq2seq::detail::threads_here(), 3);  // the caller's limit is back
+  seq2seq::set_num_threads(before);
+}
+
+TEST(Threads, RunPartsRethrowsAPartsExceptionAfterEveryPartEnded) {
+  std::vector<std::atomic<int>> done(4);
+  EXPECT_TRUE(throws_error(
+      [&] {
+        seq2seq::detail::run_parts(4, [&](int p) {
+          if (p == 2) seq2seq::detail::fail("part ", p, " failed");
+          done[static_cast<std::size_t>(p)].store(1);
+        });
+      },
+      {"part 2 failed"}));
+  EXPECT_EQ(done[0].load() + done[1].load() + done[3].load(), 3);
+  EXPECT_EQ(done[2].load(), 0);
+  EXPECT_EQ(seq2seq::detail::threads_here(), seq2seq::num_threads());
 }
 
 }  // namespace
