@@ -2,6 +2,8 @@
 //   BM_<Cell>_step/<scale>         one cell.step(x [B, I], state, output, workspace) on a
 //                                  prebuilt workspace (the state evolves from step to step)
 //   BM_<Cell>_dynamic_rnn/<scale>  one full dynamic_rnn(cell, inputs [B, T, I], sequence_length)
+//   BM_<Cell>_session/<scale>      the same call through a DynamicRnnSession kept between calls
+//                                  (allocs/call: those of a warmed-up call)
 // for <Cell> = GRU (TF 1.x: reset gate before the candidate matmul), GRUResetAfter (Keras
 // reset_after=True / PyTorch form), LSTM (no peepholes, clipping or projection), BasicRNN.
 // FLOP formulas, weights and allocation counters: bench_common.hpp.
@@ -27,6 +29,25 @@ void time_cell_step(benchmark::State& state, const Cell& cell, const Scale& s,
       state, [&] { cell.step(x, cell_state, output, workspace); }, output, flops_per_step);
 }
 
+/// dynamic_rnn through a session kept across the timed calls.
+template <class Cell>
+void time_session(benchmark::State& state, const Cell& cell, const Scale& s,
+                  double flops_per_step) {
+  const auto inputs = bench::make_inputs(s);
+  seq2seq::DynamicRnnSession<Cell> session(cell);
+  session.run(inputs, s.lengths);  // warm-up: the session's buffers, the GEMM's packing buffers
+  if (!bench::all_finite(session.run(inputs, s.lengths).outputs)) {
+    state.SkipWithError("non-finite outputs");
+    return;
+  }
+  const long long allocs = bench::allocations_during([&] { session.run(inputs, s.lengths); });
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(session.run(inputs, s.lengths));
+    benchmark::ClobberMemory();
+  }
+  bench::set_counters(state, bench::steps_run(s) * flops_per_step, allocs, 0);
+}
+
 template <class MakeCell, class StepFlops>
 void register_cell(const std::string& name, MakeCell make_cell, StepFlops step_flops) {
   bench::register_all_scales("BM_" + name + "_step", Kind::step,
@@ -39,6 +60,11 @@ void register_cell(const std::string& name, MakeCell make_cell, StepFlops step_f
                                const auto cell = make_cell(s.I, s.H);
                                bench::time_dynamic_rnn(state, cell, bench::make_inputs(s), s,
                                                        step_flops(s.B, s.I, s.H));
+                             });
+  bench::register_all_scales("BM_" + name + "_session", Kind::layer,
+                             [=](benchmark::State& state, const Scale& s) {
+                               time_session(state, make_cell(s.I, s.H), s,
+                                            step_flops(s.B, s.I, s.H));
                              });
 }
 

@@ -181,6 +181,43 @@ seq2seq::Tensor3<T> zeros(Index a, Index b, Index c) {
   return seq2seq::detail::zeros<T, 3>({a, b, c});
 }
 
+/// Calls `fn(cell, file)` for every dynamic_rnn_* golden case ({gru, lstm} x 4 variants x {f32,
+/// f64}), with the case's cell.
+template <class Fn>
+void for_each_dynamic_rnn_case(Fn&& fn) {
+  const auto names = cases("dynamic_rnn_");
+  ASSERT_EQ(names.size(), 16u);
+  for (const auto& name : names) {
+    with_dtype(name, [&](auto tag, const auto& f) {
+      using T = decltype(tag);
+      if (f.metadata("cell") == "gru") {
+        fn(make_gru<T>(f), f);
+      } else {
+        fn(make_lstm<T>(f), f);
+      }
+    });
+  }
+}
+
+/// Small float64 cells with smooth weights, for tests that compare two ways of running them
+/// (not TensorFlow's values): GRU `0.5 sin(0.3 k)` / `0.5 cos(0.7 k)`, LSTM `0.5 sin(0.37 k)`.
+inline seq2seq::GRUCell<double> wave_gru(Index in, Index units) {
+  seq2seq::Tensor2<double> gk(in + units, 2 * units), ck(in + units, units);
+  seq2seq::Tensor1<double> gb(2 * units), cb(units);
+  for (Index i = 0; i < gk.size(); ++i) gk.data()[i] = 0.5 * std::sin(0.3 * double(i));
+  for (Index i = 0; i < ck.size(); ++i) ck.data()[i] = 0.5 * std::cos(0.7 * double(i));
+  gb.setConstant(0.5);
+  cb.setConstant(-0.25);
+  return seq2seq::GRUCell<double>(units, {gk, gb, ck, cb});
+}
+inline seq2seq::LSTMCell<double> wave_lstm(Index in, Index units) {
+  seq2seq::Tensor2<double> k(in + units, 4 * units);
+  seq2seq::Tensor1<double> b(4 * units);
+  for (Index i = 0; i < k.size(); ++i) k.data()[i] = 0.5 * std::sin(0.37 * double(i));
+  b.setConstant(0.1);
+  return seq2seq::LSTMCell<double>(units, {k, b});
+}
+
 /// A float32 tensor for `safetensors_file`: shape and row-major values.
 struct NamedTensor {
   std::vector<int64_t> shape;

@@ -57,23 +57,8 @@ TEST(BidirectionalDynamicRnn, GruForwardLstmBackwardEqualsTensorFlow) {
   }
 }
 
-GRUCell<double> gru(Index in, Index units) {
-  Tensor2<double> gk(in + units, 2 * units), ck(in + units, units);
-  Tensor1<double> gb(2 * units), cb(units);
-  for (Index i = 0; i < gk.size(); ++i) gk.data()[i] = 0.5 * std::sin(0.3 * i);
-  for (Index i = 0; i < ck.size(); ++i) ck.data()[i] = 0.5 * std::cos(0.7 * i);
-  gb.setConstant(0.5);
-  cb.setConstant(-0.25);
-  return GRUCell<double>(units, {gk, gb, ck, cb});
-}
-
-LSTMCell<double> lstm(Index in, Index units) {
-  Tensor2<double> k(in + units, 4 * units);
-  Tensor1<double> b(4 * units);
-  for (Index i = 0; i < k.size(); ++i) k.data()[i] = 0.5 * std::sin(0.37 * i);
-  b.setConstant(0.1);
-  return LSTMCell<double>(units, {k, b});
-}
+GRUCell<double> gru(Index in, Index units) { return golden::wave_gru(in, units); }
+LSTMCell<double> lstm(Index in, Index units) { return golden::wave_lstm(in, units); }
 
 Tensor3<double> inputs(Index b, Index t, Index d) {
   Tensor3<double> x(b, t, d);

@@ -38,18 +38,7 @@ void run_case(const Cell& cell, const File& f) {
 
 /// Every dynamic_rnn_* golden case: {gru, lstm} x 4 variants x {f32, f64}.
 void run_all_cases() {
-  const auto names = golden::cases("dynamic_rnn_");
-  ASSERT_EQ(names.size(), 16u);
-  for (const auto& name : names) {
-    golden::with_dtype(name, [&](auto tag, const auto& f) {
-      using T = decltype(tag);
-      if (f.metadata("cell") == "gru") {
-        run_case(golden::make_gru<T>(f), f);
-      } else {
-        run_case(golden::make_lstm<T>(f), f);
-      }
-    });
-  }
+  golden::for_each_dynamic_rnn_case([](const auto& cell, const auto& f) { run_case(cell, f); });
 }
 
 TEST(DynamicRnn, BareCellsEqualTensorFlow) { run_all_cases(); }

@@ -16,6 +16,7 @@
 #include <seq2seq/attention/monotonic_attention.hpp>
 #include <seq2seq/attention/attention_wrapper.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
+#include <seq2seq/rnn/dynamic_rnn_session.hpp>
 #include <seq2seq/rnn/bidirectional_dynamic_rnn.hpp>
 #include <seq2seq/decode/dense.hpp>
 #include <seq2seq/decode/helpers.hpp>

@@ -91,12 +91,14 @@ class BasicRNNCell {
     detail::copy_row(from, to, b);
   }
 
-  /// Rows [first, first + rows) of a state, and writing them back (dynamic_rnn's batch split).
+  /// Rows [first, first + rows) of a state, and copying rows between states in place
+  /// (dynamic_rnn's batch split and ragged rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     return detail::copy_rows(s, first, rows);
   }
-  void set_state_rows(state_type& to, const state_type& part, Index first) const {
-    detail::set_rows(to, part, first);
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
+    detail::copy_rows(from, from_first, to, to_first, rows);
   }
 
   Workspace make_workspace(Index /*batch*/) const { return {}; }
@@ -114,10 +116,11 @@ class BasicRNNCell {
   }
 
   /// One step from its input projection `projected` [B, H] (overwritten; may be `output`
-  /// itself), `state` [B, H] updated in place, `output` [B, H] (must not alias `state`).
+  /// itself), `state` [B, H] updated in place, `output` [B, H] (must not alias `state`). `state`
+  /// may have more rows than B: the step runs on its first B (dynamic_rnn's rows still running).
   void step_projected(MatrixRef<T> projected, state_type& state, MatrixRef<T> output,
                       Workspace& /*ws*/) const {
-    auto h = detail::as_matrix(state);
+    auto h = detail::as_matrix(state).topRows(projected.rows());
     // [x, h] · W as x · W[:I] + h · W[I:]; TF adds the bias after the matmul (bias_add).
     detail::gemm<T>(h, detail::as_matrix(w_.kernel).bottomRows(units_), projected, true);
     projected.rowwise() += detail::as_row(w_.bias);

@@ -124,12 +124,14 @@ class GRUCell {
     detail::copy_row(from, to, b);
   }
 
-  /// Rows [first, first + rows) of a state, and writing them back (dynamic_rnn's batch split).
+  /// Rows [first, first + rows) of a state, and copying rows between states in place
+  /// (dynamic_rnn's batch split and ragged rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     return detail::copy_rows(s, first, rows);
   }
-  void set_state_rows(state_type& to, const state_type& part, Index first) const {
-    detail::set_rows(to, part, first);
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
+    detail::copy_rows(from, from_first, to, to_first, rows);
   }
 
   Workspace make_workspace(Index batch) const {
@@ -153,11 +155,14 @@ class GRUCell {
   }
 
   /// One step for the whole batch from its input projection `projected` [B, 3H] (used as
-  /// scratch: overwritten), `state` [B, H] updated in place, `output` [B, H].
+  /// scratch: overwritten), `state` [B, H] updated in place, `output` [B, H]. `state` and the
+  /// workspace may have more rows than B: the step runs on their first B (dynamic_rnn's rows
+  /// still running).
   void step_projected(MatrixRef<T> projected, state_type& state, MatrixRef<T> output,
                       Workspace& ws) const {
-    const Index H = units_;
-    auto h = detail::as_matrix(state);
+    const Index H = units_, B = projected.rows();
+    auto h = detail::as_matrix(state).topRows(B);
+    auto reset_h = ws.reset_h.topRows(B);
     const auto wg = detail::as_matrix(w_.gates_kernel);
     const auto wc = detail::as_matrix(w_.candidate_kernel);
     auto gates = projected.leftCols(2 * H);
@@ -169,13 +174,13 @@ class GRUCell {
     const auto r = gates.leftCols(H).array();
     const auto u = gates.rightCols(H).array();
     if (reset_after_) {
-      detail::gemm<T>(h, wc.bottomRows(H), ws.reset_h);
-      ws.reset_h.rowwise() += detail::as_row(w_.candidate_recurrent_bias);
+      detail::gemm<T>(h, wc.bottomRows(H), reset_h);
+      reset_h.rowwise() += detail::as_row(w_.candidate_recurrent_bias);
       candidate.rowwise() += detail::as_row(w_.candidate_bias);
-      candidate.array() += r * ws.reset_h.array();
+      candidate.array() += r * reset_h.array();
     } else {
-      ws.reset_h.array() = r * h.array();
-      detail::gemm<T>(ws.reset_h, wc.bottomRows(H), candidate, true);
+      reset_h.array() = r * h.array();
+      detail::gemm<T>(reset_h, wc.bottomRows(H), candidate, true);
       candidate.rowwise() += detail::as_row(w_.candidate_bias);
     }
     // TF's form u⊙h + (1−u)⊙c, not c + u⊙(h−c): same rounding as the reference.
@@ -184,10 +189,12 @@ class GRUCell {
   }
 
   /// One step for the whole batch: `input` [B, input_size], `state` [B, H] updated in place,
-  /// `output` [B, H]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
+  /// `output` [B, H]. Shapes are the caller's contract (checked once by dynamic_rnn / operator());
+  /// `state` and the workspace may have more rows than B, as in step_projected.
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
-    project_input(input, ws.projected);
-    step_projected(ws.projected, state, output, ws);
+    auto projected = ws.projected.topRows(input.rows());
+    project_input(input, projected);
+    step_projected(projected, state, output, ws);
   }
 
   /// TensorFlow's `cell(inputs, state)`: inputs [B, input_size], state [B, H] -> (output, new

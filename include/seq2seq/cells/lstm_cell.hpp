@@ -204,16 +204,18 @@ class LSTMCell {
     detail::copy_row(from.h, to.h, b);
   }
 
-  /// Rows [first, first + rows) of c and h, and writing them back (dynamic_rnn's batch split).
+  /// Rows [first, first + rows) of c and h, and copying rows between states in place
+  /// (dynamic_rnn's batch split and ragged rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     state_type part;
     part.c = detail::copy_rows(s.c, first, rows);
     part.h = detail::copy_rows(s.h, first, rows);
     return part;
   }
-  void set_state_rows(state_type& to, const state_type& part, Index first) const {
-    detail::set_rows(to.c, part.c, first);
-    detail::set_rows(to.h, part.h, first);
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
+    detail::copy_rows(from.c, from_first, to.c, to_first, rows);
+    detail::copy_rows(from.h, from_first, to.h, to_first, rows);
   }
 
   Workspace make_workspace(Index batch) const {
@@ -233,19 +235,22 @@ class LSTMCell {
   }
 
   /// One step for the whole batch: `input` [B, input_size], `state` updated in place,
-  /// `output` [B, P]. Shapes are the caller's contract (checked once by dynamic_rnn / operator()).
+  /// `output` [B, P]. Shapes are the caller's contract (checked once by dynamic_rnn / operator());
+  /// `state` and the workspace may have more rows than B, as in step_projected.
   void step(ConstMatrixRef<T> input, state_type& state, MatrixRef<T> output, Workspace& ws) const {
-    project_input(input, ws.projected);
-    step_projected(ws.projected, state, output, ws);
+    auto projected = ws.projected.topRows(input.rows());
+    project_input(input, projected);
+    step_projected(projected, state, output, ws);
   }
 
   /// One step from its input projection `projected` [B, 4H] (used as scratch: overwritten),
-  /// `state` updated in place, `output` [B, P].
+  /// `state` updated in place, `output` [B, P]. `state` and the workspace may have more rows
+  /// than B: the step runs on their first B (dynamic_rnn's rows still running).
   void step_projected(MatrixRef<T> gates, state_type& state, MatrixRef<T> output,
                       Workspace& ws) const {
-    const Index H = units_, P = proj_;
-    auto c = detail::as_matrix(state.c);
-    auto h = detail::as_matrix(state.h);
+    const Index H = units_, P = proj_, B = gates.rows();
+    auto c = detail::as_matrix(state.c).topRows(B);
+    auto h = detail::as_matrix(state.h).topRows(B);
     detail::gemm<T>(h, detail::as_matrix(w_.kernel).bottomRows(P), gates, true);
     gates.rowwise() += detail::as_row(w_.bias);
     auto i = gates.middleCols(0, H).array();
@@ -266,8 +271,9 @@ class LSTMCell {
     if (opt_.cell_clip) clip(c, *opt_.cell_clip);
     if (opt_.use_peepholes) o += c.array().rowwise() * detail::as_row(w_.w_o_diag).array();
     if (opt_.num_proj) {
-      ws.unprojected.array() = detail::sigmoid(o) * detail::tanh(c.array());
-      detail::gemm<T>(ws.unprojected, detail::as_matrix(w_.projection_kernel), h);
+      auto unprojected = ws.unprojected.topRows(B);
+      unprojected.array() = detail::sigmoid(o) * detail::tanh(c.array());
+      detail::gemm<T>(unprojected, detail::as_matrix(w_.projection_kernel), h);
       if (opt_.proj_clip) clip(h, *opt_.proj_clip);
     } else {
       h.array() = detail::sigmoid(o) * detail::tanh(c.array());

@@ -100,8 +100,9 @@ class MultiRNNCell {
     });
   }
 
-  /// Rows [first, first + rows) of every layer's state, and writing them back (dynamic_rnn's
-  /// batch split); only when every layer can (an AttentionWrapper layer cannot).
+  /// Rows [first, first + rows) of every layer's state, and copying rows between states in place
+  /// (dynamic_rnn's batch split and ragged rows); only when every layer can (an AttentionWrapper
+  /// layer cannot).
   template <bool All = (detail::has_state_rows<Cells>::value && ...),
             std::enable_if_t<All, int> = 0>
   state_type state_rows(const state_type& s, Index first, Index rows) const {
@@ -114,10 +115,11 @@ class MultiRNNCell {
   }
   template <bool All = (detail::has_state_rows<Cells>::value && ...),
             std::enable_if_t<All, int> = 0>
-  void set_state_rows(state_type& to, const state_type& part, Index first) const {
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
     for_each_layer([&](auto index, const auto& cell) {
       constexpr std::size_t k = decltype(index)::value;
-      cell.set_state_rows(std::get<k>(to), std::get<k>(part), first);
+      cell.copy_state_rows(std::get<k>(from), from_first, std::get<k>(to), to_first, rows);
     });
   }
 
@@ -172,8 +174,10 @@ class MultiRNNCell {
     if constexpr (K + 1 == num_layers) {
       cell.step(input, std::get<K>(s), output, std::get<K>(ws.cells));
     } else {
-      cell.step(input, std::get<K>(s), ws.outputs[K], std::get<K>(ws.cells));
-      step_from<K + 1>(ws.outputs[K], s, output, ws);
+      // The workspace may have more rows than the batch (dynamic_rnn's rows still running).
+      auto layer_output = ws.outputs[K].topRows(input.rows());
+      cell.step(input, std::get<K>(s), layer_output, std::get<K>(ws.cells));
+      step_from<K + 1>(layer_output, s, output, ws);
     }
   }
 

@@ -28,8 +28,10 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
                                    std::declval<typename Cell::state_type&>(), Index{}))>>
     : std::true_type {};
 
-// Cells whose state can be cut into row ranges and put back (state_rows, set_state_rows):
-// dynamic_rnn can then split the batch between threads, each running whole steps on its rows.
+// Cells whose state can be cut into row ranges and put back (state_rows, copy_state_rows), and
+// whose step runs on the first rows of a larger state and workspace: dynamic_rnn can then split
+// the batch between threads, each running whole steps on its rows, and run rows of different
+// lengths on the prefix of rows still running.
 template <class Cell, class = void>
 struct has_state_rows : std::false_type {};
 template <class Cell>

@@ -208,6 +208,31 @@ decltype(auto) tensor_arg(const X& x) {
   }
 }
 
+/// A read-only row-major view of a tensor argument, as `tensor_arg`'s users need only its data.
+template <class T, int Rank>
+using TensorView = Eigen::TensorMap<const EigenTensor<T, Rank>>;
+
+template <class X>
+struct is_tensor_map : std::false_type {};
+template <class P, int Options, template <class> class MakePointer>
+struct is_tensor_map<Eigen::TensorMap<P, Options, MakePointer>> : std::true_type {};
+
+/// Calls `f(TensorView<T, Rank>)` on a tensor argument (after its SEQ2SEQ_STATIC_CHECK_TENSOR):
+/// a tensor or a TensorMap is viewed in place (no copy, no allocation), an expression evaluated
+/// once into a tensor that lives until `f` returns.
+template <class T, int Rank, class X, class F>
+decltype(auto) with_tensor_view(const X& x, F&& f) {
+  if constexpr (tensor_fits<X, T, Rank> &&
+                (std::is_base_of_v<EigenTensor<T, Rank>, X> || is_tensor_map<X>::value)) {
+    std::array<Index, Rank> dims;
+    for (int i = 0; i < Rank; ++i) dims[static_cast<std::size_t>(i)] = x.dimension(i);
+    return f(TensorView<T, Rank>(x.data(), dims));
+  } else {
+    const EigenTensor<T, Rank>& t = tensor_arg<T, Rank>(x);
+    return f(TensorView<T, Rank>(t.data(), t.dimensions()));
+  }
+}
+
 /// An argument that a constructor keeps (a weight), after its SEQ2SEQ_STATIC_CHECK_TENSOR, as a
 /// RankedTensor: moved when it is an rvalue tensor, copied or evaluated otherwise; empty when the
 /// check failed (the static_assert is then the only error).

@@ -168,10 +168,12 @@ EigenTensor<T, 2> copy_rows(const EigenTensor<T, 2>& from, Index first, Index ro
   return part;
 }
 
-/// Writes `part` [rows, D] into rows [first, first + rows) of `to` [B, D].
+/// Copies rows [from_first, from_first + rows) of `from` [B, D] to rows [to_first, to_first +
+/// rows) of `to` [B', D], in place.
 template <class T>
-void set_rows(EigenTensor<T, 2>& to, const EigenTensor<T, 2>& part, Index first) {
-  as_matrix(to).middleRows(first, part.dimension(0)) = as_matrix(part);
+void copy_rows(const EigenTensor<T, 2>& from, Index from_first, EigenTensor<T, 2>& to,
+               Index to_first, Index rows) {
+  as_matrix(to).middleRows(to_first, rows) = as_matrix(from).middleRows(from_first, rows);
 }
 
 }  // namespace detail

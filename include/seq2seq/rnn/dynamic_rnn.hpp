@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -21,6 +22,125 @@ struct DynamicRnnResult {
   Tensor3<T> outputs;  ///< [B, T, output_size], or [T, B, output_size] when time_major
   State final_state;   ///< each row's state after its last step (copy-through past its length)
 };
+
+namespace detail {
+
+/// dynamic_rnn into `result`, working in `buf` (both kept between calls by a DynamicRnnSession:
+/// once they have served a call of the same sizes, this one allocates nothing at one thread).
+/// `initial_state`: nullptr for the cell's zero state. `where` names the caller in messages.
+template <class Cell>
+void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inputs,
+                     const std::vector<int64_t>& sequence_length,
+                     const typename Cell::state_type* initial_state, bool time_major,
+                     DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type>& result,
+                     DynamicRnnBuffers<Cell>& buf, const char* where) {
+  using T = typename Cell::Scalar;
+  const Index batch = inputs.dimension(time_major ? 1 : 0);
+  const Index max_time = inputs.dimension(time_major ? 0 : 1);
+  const Index depth = inputs.dimension(2);
+  const char* layout = time_major ? "[max_time, batch, depth]" : "[batch, max_time, depth]";
+  if (batch <= 0 || max_time <= 0) {
+    fail(where, ": inputs has shape ", dims_string(inputs.dimensions()), " (", layout,
+         "); batch and max_time must be positive");
+  }
+  if (depth != cell.input_size()) {
+    fail(where, ": inputs has shape ", dims_string(inputs.dimensions()), " (", layout,
+         "), depth ", depth, " != the cell's input size ", cell.input_size(),
+         input_size_note(cell, depth));
+  }
+
+  Index steps = max_time;
+  if (!sequence_length.empty()) {
+    if (static_cast<Index>(sequence_length.size()) != batch) {
+      fail(where, ": sequence_length has ", sequence_length.size(), " entries, expected batch ",
+           batch, " (inputs ", dims_string(inputs.dimensions()), ")");
+    }
+    for (std::size_t b = 0; b < sequence_length.size(); ++b) {
+      if (sequence_length[b] < 0) {
+        fail(where, ": sequence_length[", b, "]=", sequence_length[b], " is negative");
+      }
+      if (sequence_length[b] > max_time) {
+        fail(where, ": sequence_length[", b, "]=", sequence_length[b], " exceeds max_time=",
+             max_time, " (inputs ", dims_string(inputs.dimensions()), ")");
+      }
+    }
+    const int64_t longest = *std::max_element(sequence_length.begin(), sequence_length.end());
+    steps = std::max<Index>(1, static_cast<Index>(longest));
+  }
+
+  if (initial_state) {
+    // The argument's name for messages, built once (a warmed-up session allocates nothing).
+    if (buf.initial_state_name.empty()) {
+      buf.initial_state_name = std::string(where) + ": initial_state";
+    }
+    cell.check_state(*initial_state, batch, buf.initial_state_name);
+    result.final_state = *initial_state;  // same size as last time: no allocation
+  } else {
+    if (buf.zero_rows != batch) {
+      try {
+        buf.zero = cell.zero_state(batch);
+      } catch (const Error& e) {  // e.g. a wrapper whose memory batch is not the inputs' batch
+        fail(where, ": inputs has shape ", dims_string(inputs.dimensions()), " (", layout,
+             "), batch ", batch, ": ", e.what());
+      }
+      buf.zero_rows = batch;
+    }
+    result.final_state = buf.zero;
+  }
+  auto& state = result.final_state;
+  const Index out_depth = cell.output_size();
+  if (time_major) {
+    result.outputs.resize(max_time, batch, out_depth);
+  } else {
+    result.outputs.resize(batch, max_time, out_depth);
+  }
+  result.outputs.setZero();
+  // Step t of row b sits at b*T*D + t*D (batch-major) or t*B*D + b*D (time-major).
+  const RnnRows<T> whole{inputs.data(),
+                         time_major ? batch * depth : depth,
+                         time_major ? depth : max_time * depth,
+                         depth,
+                         result.outputs.data(),
+                         time_major ? batch * out_depth : out_depth,
+                         time_major ? out_depth : max_time * out_depth,
+                         out_depth,
+                         sequence_length.empty() ? nullptr : sequence_length.data(),
+                         batch,
+                         steps};
+  if constexpr (has_state_rows<Cell>::value) {
+    Index gates = 4 * out_depth;  // the recurrent kernel's width, when the cell does not say
+    if constexpr (has_input_projection<Cell>::value) {
+      gates = std::max<Index>(cell.input_projection_size(), out_depth);
+    }
+    const int parts = batch_split_parts(batch, steps, depth, out_depth,
+                                        double(out_depth) * double(gates) * sizeof(T));
+    if (worth_ragged(whole.lengths, batch, steps)) {
+      rnn_ragged(cell, whole, state, parts, buf);
+      return;
+    }
+    if (parts > 1) {
+      // Each thread runs every step on its own rows, with its own state and workspace: no
+      // synchronisation inside the time loop. Rows are independent: the results are those of
+      // one thread.
+      buf.reserve_parts(parts);
+      for (int p = 0; p < parts; ++p) {
+        const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+        cell.copy_state_rows(state, first, buf.part_state(cell, p, state, rows), 0, rows);
+      }
+      run_parts(parts, [&](int p) {
+        const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+        auto& part = buf.part_states[static_cast<std::size_t>(p)];
+        rnn_loop(cell, whole.rows(first, rows), part, buf.loops[static_cast<std::size_t>(p)]);
+        cell.copy_state_rows(part, 0, state, first, rows);
+      });
+      return;
+    }
+  }
+  buf.reserve_parts(1);
+  rnn_loop(cell, whole, state, buf.loops[0]);
+}
+
+}  // namespace detail
 
 /// Runs `cell` over `inputs` [B, T, D] ([T, B, D] when `time_major`), like
 /// tf.compat.v1.nn.dynamic_rnn in graph mode:
@@ -44,107 +164,23 @@ struct DynamicRnnResult {
 /// the rows still running (detail::rnn_ragged), with TensorFlow's outputs and states.
 /// `inputs` may be a Tensor3, an Eigen::Tensor<T, 3, Eigen::RowMajor>, a TensorMap (no copy) or
 /// an Eigen expression (evaluated once); another rank, scalar type or layout does not compile.
-/// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step (with rows of
-/// different lengths, a workspace per segment of steps between two lengths).
+/// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step. To call it
+/// again and again without allocating at all, keep a DynamicRnnSession (dynamic_rnn_session.hpp).
 template <class Cell, class Inputs>
 DynamicRnnResult<typename Cell::Scalar, typename Cell::state_type> dynamic_rnn(
-    const Cell& cell, const Inputs& inputs_arg, const std::vector<int64_t>& sequence_length = {},
+    const Cell& cell, const Inputs& inputs, const std::vector<int64_t>& sequence_length = {},
     std::optional<typename Cell::state_type> initial_state = std::nullopt,
     bool time_major = false) {
   using T = typename Cell::Scalar;
   SEQ2SEQ_STATIC_CHECK_TENSOR(Inputs, T, 3,
                               "dynamic_rnn: inputs must be rank 3 [batch, time, depth] (or "
                               "[time, batch, depth] with time_major)");
-  const detail::EigenTensor<T, 3>& inputs = detail::tensor_arg<T, 3>(inputs_arg);
-  const Index batch = inputs.dimension(time_major ? 1 : 0);
-  const Index max_time = inputs.dimension(time_major ? 0 : 1);
-  const Index depth = inputs.dimension(2);
-  const char* layout = time_major ? "[max_time, batch, depth]" : "[batch, max_time, depth]";
-  if (batch <= 0 || max_time <= 0) {
-    detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
-                 "); batch and max_time must be positive");
-  }
-  if (depth != cell.input_size()) {
-    detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
-                 "), depth ", depth, " != the cell's input size ", cell.input_size(),
-                 detail::input_size_note(cell, depth));
-  }
-
-  Index steps = max_time;
-  if (!sequence_length.empty()) {
-    if (static_cast<Index>(sequence_length.size()) != batch) {
-      detail::fail("dynamic_rnn: sequence_length has ", sequence_length.size(),
-                   " entries, expected batch ", batch, " (inputs ", shape_string(inputs), ")");
-    }
-    for (std::size_t b = 0; b < sequence_length.size(); ++b) {
-      if (sequence_length[b] < 0) {
-        detail::fail("dynamic_rnn: sequence_length[", b, "]=", sequence_length[b],
-                     " is negative");
-      }
-      if (sequence_length[b] > max_time) {
-        detail::fail("dynamic_rnn: sequence_length[", b, "]=", sequence_length[b],
-                     " exceeds max_time=", max_time, " (inputs ", shape_string(inputs), ")");
-      }
-    }
-    const int64_t longest = *std::max_element(sequence_length.begin(), sequence_length.end());
-    steps = std::max<Index>(1, static_cast<Index>(longest));
-  }
-
-  typename Cell::state_type state;
-  if (initial_state) {
-    cell.check_state(*initial_state, batch, "dynamic_rnn: initial_state");
-    state = std::move(*initial_state);
-  } else {
-    try {
-      state = cell.zero_state(batch);
-    } catch (const Error& e) {  // e.g. a wrapper whose memory batch is not the inputs' batch
-      detail::fail("dynamic_rnn: inputs has shape ", shape_string(inputs), " (", layout,
-                   "), batch ", batch, ": ", e.what());
-    }
-  }
-  const Index out_depth = cell.output_size();
   DynamicRnnResult<T, typename Cell::state_type> result;
-  result.outputs = time_major ? detail::zeros<T, 3>({max_time, batch, out_depth})
-                              : detail::zeros<T, 3>({batch, max_time, out_depth});
-  // Step t of row b sits at b*T*D + t*D (batch-major) or t*B*D + b*D (time-major).
-  const detail::RnnRows<T> whole{
-      inputs.data(),
-      time_major ? batch * depth : depth,
-      time_major ? depth : max_time * depth,
-      depth,
-      result.outputs.data(),
-      time_major ? batch * out_depth : out_depth,
-      time_major ? out_depth : max_time * out_depth,
-      out_depth,
-      sequence_length.empty() ? nullptr : sequence_length.data(),
-      batch,
-      steps};
-  bool split = false;
-  if constexpr (detail::has_state_rows<Cell>::value) {
-    Index gates = 4 * out_depth;  // the recurrent kernel's width, when the cell does not say
-    if constexpr (detail::has_input_projection<Cell>::value) {
-      gates = std::max<Index>(cell.input_projection_size(), out_depth);
-    }
-    const int parts = detail::batch_split_parts(batch, steps, depth, out_depth,
-                                                double(out_depth) * double(gates) * sizeof(T));
-    if (detail::worth_ragged(whole.lengths, batch, steps)) {
-      detail::rnn_ragged(cell, whole, state, parts);
-      split = true;
-    } else if (parts > 1) {
-      // Each thread runs every step on its own rows, with its own workspace: no
-      // synchronisation inside the time loop. Rows are independent: the results are those of
-      // one thread.
-      detail::run_parts(parts, [&](int p) {
-        const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
-        auto part_state = cell.state_rows(state, first, rows);
-        detail::rnn_loop(cell, whole.rows(first, rows), part_state);
-        cell.set_state_rows(state, part_state, first);
-      });
-      split = true;
-    }
-  }
-  if (!split) detail::rnn_loop(cell, whole, state);
-  result.final_state = std::move(state);
+  detail::DynamicRnnBuffers<Cell> buffers;
+  detail::with_tensor_view<T, 3>(inputs, [&](detail::TensorView<T, 3> view) {
+    detail::run_dynamic_rnn(cell, view, sequence_length, initial_state ? &*initial_state : nullptr,
+                            time_major, result, buffers, "dynamic_rnn");
+  });
   return result;
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <string>
 #include <vector>
 
 #include <seq2seq/core/cell_call.hpp>
@@ -81,35 +82,83 @@ inline int batch_split_parts(Index batch, Index steps, Index depth, Index out_de
 #endif
 }
 
+/// What dynamic_rnn's time loop works in, kept between calls by a DynamicRnnSession (a call of
+/// dynamic_rnn makes its own): resized to what a call needs, which keeps their storage when the
+/// size does not change (Eigen reallocates only on a new size).
+template <class Cell>
+struct RnnLoopBuffers {
+  using T = typename Cell::Scalar;
+  typename Cell::Workspace workspace;
+  Index workspace_rows = -1;           // the batch `workspace` was made for (-1: none yet)
+  typename Cell::state_type finished;  // rows that have finished keep their state here
+  RowMatrix<T> projected, gathered;    // the hoisted input projection, by chunks of steps
+
+  /// A workspace for `batch` rows: the one kept when it fits (cells that cut their state into
+  /// rows run on the first rows of a larger one).
+  typename Cell::Workspace& workspace_for(const Cell& cell, Index batch) {
+    const bool fits = workspace_rows == batch ||
+                      (has_state_rows<Cell>::value && workspace_rows > batch);
+    if (!fits) {
+      workspace = cell.make_workspace(batch);
+      workspace_rows = batch;
+    }
+    return workspace;
+  }
+};
+
+/// Resizes `m` to at least `rows` x `cols`, keeping its storage when it is large enough.
+template <class T>
+void fit_rows(RowMatrix<T>& m, Index rows, Index cols) {
+  if (m.rows() < rows || m.cols() != cols) m.resize(rows, cols);
+}
+
+/// dynamic_rnn hoists the input projection out of the time loop for this many steps at a time.
+constexpr Index kProjectedSteps = 16;
+
+/// Room in `buf` for the hoisted input projection of `steps` steps (at most kProjectedSteps) of
+/// `batch` rows of depth `depth`, and for gathering them when they are not consecutive. Returns
+/// the projection's width (0: the cell has none).
+template <class Cell>
+Index fit_projection(const Cell& cell, RnnLoopBuffers<Cell>& buf, Index steps, Index batch,
+                     Index depth, bool consecutive) {
+  if constexpr (has_input_projection<Cell>::value) {
+    const Index width = cell.input_projection_size();
+    const Index rows = std::min(steps, kProjectedSteps) * batch;
+    if (width > 0) {
+      fit_rows(buf.projected, rows, width);
+      if (!consecutive) fit_rows(buf.gathered, rows, depth);
+    }
+    return width;
+  } else {
+    (void)cell, (void)buf, (void)steps, (void)batch, (void)depth, (void)consecutive;
+    return 0;
+  }
+}
+
 /// dynamic_rnn's time loop over the rows `r` (all of them, or one part of a batch split), from
-/// and into `state` [r.batch, ...]. Allocates its workspaces once, nothing per step.
+/// and into `state` (its first r.batch rows: it may have more, for cells that cut their state
+/// into rows). Works in `buf`: allocates nothing per step, nothing at all once `buf` has served
+/// a call of the same sizes (alignment_history's tensors aside).
 template <class Cell>
 void rnn_loop(const Cell& cell, const RnnRows<typename Cell::Scalar>& r,
-              typename Cell::state_type& state) {
+              typename Cell::state_type& state, RnnLoopBuffers<Cell>& buf) {
   using T = typename Cell::Scalar;
   const Index batch = r.batch, steps = r.steps, depth = r.depth;
   const bool masked = r.lengths != nullptr;
-  // Rows that have finished keep their state here and get it back after every step.
-  typename Cell::state_type finished = masked ? state : typename Cell::state_type{};
+  if (masked) buf.finished = state;  // same size as last time: no allocation
+  auto& finished = buf.finished;
   if constexpr (has_reserve_steps<Cell>::value) cell.reserve_steps(state, steps);
-  auto workspace = cell.make_workspace(batch);
+  auto& workspace = buf.workspace_for(cell, batch);
   using Stride = Eigen::OuterStride<>;
-  // Hoisted input projection, for up to kChunk steps at a time (a bounded workspace that the
-  // time loop reuses): rows (t % kChunk) * B + b. Unless those rows are already consecutive in
-  // the inputs (time-major, every row), they are first gathered into `gathered`, so that each
-  // chunk is one GEMM.
-  constexpr Index kChunk = 16;
-  const Index chunk = std::min(steps, kChunk);
+  // Hoisted input projection, for up to kProjectedSteps steps at a time (a bounded workspace
+  // that the time loop reuses): rows (t % chunk) * B + b. Unless those rows are already
+  // consecutive in the inputs (time-major, every row), they are first gathered into `gathered`,
+  // so that each chunk is one GEMM.
+  const Index chunk = std::min(steps, kProjectedSteps);
   const bool consecutive = r.in_b == depth && r.in_t == batch * depth;
-  RowMatrix<T> projected, gathered;
-  Index proj_depth = 0;
-  if constexpr (has_input_projection<Cell>::value) {
-    proj_depth = cell.input_projection_size();
-    if (proj_depth > 0) {
-      projected.resize(chunk * batch, proj_depth);
-      if (!consecutive) gathered.resize(chunk * batch, depth);
-    }
-  }
+  auto& projected = buf.projected;
+  auto& gathered = buf.gathered;
+  const Index proj_depth = fit_projection(cell, buf, steps, batch, depth, consecutive);
   for (Index t = 0; t < steps; ++t) {
     if (masked) {
       for (Index b = 0; b < batch; ++b) {
@@ -171,26 +220,66 @@ void for_parts(int parts, F&& f) {
   }
 }
 
+/// Everything dynamic_rnn works in, kept between calls by a DynamicRnnSession.
+template <class Cell>
+struct DynamicRnnBuffers {
+  using T = typename Cell::Scalar;
+  using state_type = typename Cell::state_type;
+  std::vector<RnnLoopBuffers<Cell>> loops;  // one per part (thread)
+  state_type zero;                          // the cell's zero state at `zero_rows` rows
+  Index zero_rows = -1;
+  std::string initial_state_name;           // "<caller>: initial_state", for messages
+  // Rows of different lengths (rnn_ragged): the rows by length, each part's rows, its state
+  // (`part_rows` rows) and the gathered inputs and outputs.
+  std::vector<Index> sorted, order, begin, part_rows;
+  std::vector<state_type> part_states;
+  RowMatrix<T> in, out;
+
+  /// Room for `parts` parts (before any thread runs: each then touches only its own).
+  void reserve_parts(int parts) {
+    const auto n = static_cast<std::size_t>(parts);
+    if (loops.size() < n) loops.resize(n);
+    if (part_states.size() < n) {
+      part_states.resize(n);
+      part_rows.resize(n, -1);
+    }
+  }
+
+  /// Part p's state, of `rows` rows (values left to the caller), made from `like` when the
+  /// one kept has another size.
+  state_type& part_state(const Cell& cell, int p, const state_type& like, Index rows) {
+    const auto k = static_cast<std::size_t>(p);
+    if (part_rows[k] != rows) {
+      part_states[k] = cell.state_rows(like, 0, rows);
+      part_rows[k] = rows;
+    }
+    return part_states[k];
+  }
+};
+
 /// dynamic_rnn's time loop for rows of different lengths, for cells whose state can be cut into
 /// rows: a finished row costs nothing. The rows, sorted by length (longest first) and dealt in
 /// turn to `parts` parts (threads), are gathered into consecutive rows; each part then runs
-/// segments between consecutive lengths, each on the rows still running (a prefix), and the
-/// outputs and final states go back to their rows. A row's outputs past its length stay as the
-/// caller zeroed them and its state is the one after its last step, as TensorFlow's masking
-/// gives; a row of length 0 keeps its initial state.
+/// segments between consecutive lengths, each on the rows still running (the first rows of its
+/// state), and the outputs and final states go back to their rows. A row's outputs past its
+/// length stay as the caller zeroed them and its state is the one after its last step, as
+/// TensorFlow's masking gives; a row of length 0 keeps its initial state.
 template <class Cell>
 void rnn_ragged(const Cell& cell, const RnnRows<typename Cell::Scalar>& r,
-                typename Cell::state_type& state, int parts) {
-  using T = typename Cell::Scalar;
+                typename Cell::state_type& state, int parts, DynamicRnnBuffers<Cell>& buf) {
   const Index batch = r.batch, steps = r.steps, depth = r.depth, out_depth = r.out_depth;
   auto length = [&](Index b) { return std::min<Index>(steps, static_cast<Index>(r.lengths[b])); };
-  std::vector<Index> sorted(static_cast<std::size_t>(batch));
+  auto& sorted = buf.sorted;
+  sorted.resize(static_cast<std::size_t>(batch));
   std::iota(sorted.begin(), sorted.end(), Index{0});
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [&](Index a, Index b) { return length(a) > length(b); });
-  std::vector<Index> order;  // part p's rows are order[begin[p] .. begin[p + 1])
-  std::vector<Index> begin(static_cast<std::size_t>(parts) + 1);
-  order.reserve(sorted.size());
+  // Longest first, ties in row order (std::sort: stable_sort would allocate).
+  std::sort(sorted.begin(), sorted.end(), [&](Index a, Index b) {
+    return length(a) > length(b) || (length(a) == length(b) && a < b);
+  });
+  auto& order = buf.order;  // part p's rows are order[begin[p] .. begin[p + 1])
+  auto& begin = buf.begin;
+  order.clear();
+  begin.resize(static_cast<std::size_t>(parts) + 1);
   for (int p = 0; p < parts; ++p) {
     begin[static_cast<std::size_t>(p)] = static_cast<Index>(order.size());
     for (std::size_t i = static_cast<std::size_t>(p); i < sorted.size();
@@ -200,43 +289,49 @@ void rnn_ragged(const Cell& cell, const RnnRows<typename Cell::Scalar>& r,
   }
   begin[static_cast<std::size_t>(parts)] = batch;
   // Gathered inputs and outputs: row i is order[i], [steps, depth] and [steps, out_depth].
-  RowMatrix<T> in(batch, steps * depth), out(batch, steps * out_depth);
+  auto& in = buf.in;
+  auto& out = buf.out;
+  in.resize(batch, steps * depth);
+  out.resize(batch, steps * out_depth);
   // Each part's state, its rows in `order` (gathered here: the parts then write only their own
   // rows of `state`, after the loop).
-  std::vector<typename Cell::state_type> part_states;
-  part_states.reserve(static_cast<std::size_t>(parts));
+  buf.reserve_parts(parts);
   for (int p = 0; p < parts; ++p) {
     const Index first = begin[static_cast<std::size_t>(p)];
     const Index rows = begin[static_cast<std::size_t>(p) + 1] - first;
-    part_states.push_back(cell.state_rows(state, 0, rows));
+    auto& part = buf.part_state(cell, p, state, rows);
     for (Index i = 0; i < rows; ++i) {
-      cell.set_state_rows(part_states.back(),
-                          cell.state_rows(state, order[static_cast<std::size_t>(first + i)], 1), i);
+      cell.copy_state_rows(state, order[static_cast<std::size_t>(first + i)], part, i, 1);
     }
   }
   for_parts(parts, [&](int p) {
     const Index first = begin[static_cast<std::size_t>(p)];
     const Index rows = begin[static_cast<std::size_t>(p) + 1] - first;
-    auto& part = part_states[static_cast<std::size_t>(p)];
+    auto& part = buf.part_states[static_cast<std::size_t>(p)];
+    auto& loop = buf.loops[static_cast<std::size_t>(p)];
     for (Index i = first; i < first + rows; ++i) {
       const Index b = order[static_cast<std::size_t>(i)];
       for (Index t = 0; t < length(b); ++t) {
-        std::copy_n(r.in + t * r.in_t + b * r.in_b, depth, in.data() + i * steps * depth + t * depth);
+        std::copy_n(r.in + t * r.in_t + b * r.in_b, depth,
+                    in.data() + i * steps * depth + t * depth);
       }
     }
     Index running = rows, t = 0;
     while (running > 0 && length(order[static_cast<std::size_t>(first + running - 1)]) == 0) {
       --running;
     }
+    // Room for every segment's projection at once, so that the allocations of a call do not
+    // depend on the order of its segments' sizes.
+    fit_projection(cell, loop, steps, running, depth, false);
     while (running > 0) {
-      // Every running row lasts at least until the shortest of them ends.
+      // Every running row lasts at least until the shortest of them ends; they are the first
+      // `running` rows of the part's state.
       const Index until = length(order[static_cast<std::size_t>(first + running - 1)]);
-      RnnRows<T> segment{in.data() + first * steps * depth + t * depth, depth, steps * depth,
-                         depth, out.data() + first * steps * out_depth + t * out_depth,
-                         out_depth, steps * out_depth, out_depth, nullptr, running, until - t};
-      auto running_state = cell.state_rows(part, 0, running);
-      rnn_loop(cell, segment, running_state);
-      cell.set_state_rows(part, running_state, 0);
+      const RnnRows<typename Cell::Scalar> segment{
+          in.data() + first * steps * depth + t * depth, depth, steps * depth, depth,
+          out.data() + first * steps * out_depth + t * out_depth, out_depth, steps * out_depth,
+          out_depth, nullptr, running, until - t};
+      rnn_loop(cell, segment, part, loop);
       t = until;
       while (running > 0 && length(order[static_cast<std::size_t>(first + running - 1)]) <= t) {
         --running;
@@ -254,8 +349,8 @@ void rnn_ragged(const Cell& cell, const RnnRows<typename Cell::Scalar>& r,
     const Index first = begin[static_cast<std::size_t>(p)];
     const Index rows = begin[static_cast<std::size_t>(p) + 1] - first;
     for (Index i = 0; i < rows; ++i) {
-      cell.set_state_rows(state, cell.state_rows(part_states[static_cast<std::size_t>(p)], i, 1),
-                          order[static_cast<std::size_t>(first + i)]);
+      cell.copy_state_rows(buf.part_states[static_cast<std::size_t>(p)], i, state,
+                           order[static_cast<std::size_t>(first + i)], 1);
     }
   }
 }
