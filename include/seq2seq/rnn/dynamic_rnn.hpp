@@ -157,7 +157,7 @@ void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inpu
 /// step_projected(projected, state&, output, workspace), which hoist the input GEMM out of the
 /// loop: one [16*B, depth] x [depth, G] product per 16 steps, 16*B*G values of workspace.
 /// With set_num_threads(n > 1), a cell whose state can be cut into rows (state_rows,
-/// set_state_rows: the bare cells and stacks of them) and a batch of at least 16 rows, the batch
+/// copy_state_rows: the bare cells and stacks of them) and a batch of at least 16 rows, the batch
 /// is split into up to n parts, each run whole, every step, on a thread of its own (no barrier
 /// inside the time loop); the results do not depend on the split. For such cells, rows of
 /// different lengths cost only their own steps: they are sorted by length and run in segments on
