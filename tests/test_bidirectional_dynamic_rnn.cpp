@@ -20,7 +20,6 @@ using seq2seq::GRUCell;
 using seq2seq::Index;
 using seq2seq::LSTMCell;
 using seq2seq::LSTMStateTuple;
-using seq2seq::Tensor1;
 using seq2seq::Tensor2;
 using seq2seq::Tensor3;
 

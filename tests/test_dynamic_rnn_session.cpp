@@ -19,7 +19,6 @@ using seq2seq::DynamicRnnSession;
 using seq2seq::GRUCell;
 using seq2seq::Index;
 using seq2seq::LSTMCell;
-using seq2seq::Tensor1;
 using seq2seq::Tensor2;
 using seq2seq::Tensor3;
 
@@ -33,8 +32,8 @@ void run_case_twice(const Cell& cell, const File& f) {
   const auto lengths = golden::lengths(f, "sequence_length");
   const bool time_major = golden::meta_int(f, "time_major") != 0;
   DynamicRnnSession<Cell> session(cell);
-  // A first call with other inputs and, where the case starts from zeros, another initial
-  // state: the golden runs must not see anything of it.
+  // A first call with other inputs, from an explicit initial state: its outputs and final state
+  // (not zero) stay in the session, and the golden runs must see nothing of them.
   Tensor3<T> other(inputs.dimensions());
   other.setConstant(T(0.5));
   State start = cell.zero_state(inputs.dimension(time_major ? 1 : 0));
