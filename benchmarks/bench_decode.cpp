@@ -10,6 +10,9 @@
 //   BM_DateBeam/b{1,64,500}    date_model::encode + date_model::beam: the same wrapper over the
 //                              tile_batch-ed memory, BeamSearchDecoder width 4, length penalty 0.6.
 //                              What tf_peer.py's decode cases time in TF (source ids -> ids).
+//   BM_Date{Greedy,Beam}_session/b{1,64,500}  the same through date_model::Server: the encoder's
+//                              DynamicRnnSession and the decoder's DynamicDecodeSession kept
+//                              across calls, the wrapper and decoder built per call.
 //   BM_NMTGreedy/b64           decode only: BasicDecoder(AttentionWrapper(GRU(512), Bahdanau(512)
 //                              over memory [64, 50, 512], attention layer 512, alignment_history),
 //                              GreedyEmbeddingHelper(embedding [8000, 256]), Dense(512 -> 8000)),
@@ -17,6 +20,8 @@
 //                              never wins and every call runs exactly 50 steps.
 //   BM_NMTBeam/b64             the same decoder as BeamSearchDecoder width 4 (memory, lengths and
 //                              initial state tile_batch-ed to 256 rows), length penalty 0.6.
+//   BM_NMT{Greedy,Beam}_session/b64  the same decoders through one DynamicDecodeSession kept
+//                              across calls (its buffers reused).
 // The NMT mechanism (keys GEMM) and the decoder are built once, outside the timed loop: only
 // dynamic_decode(decoder) is timed (its initialize() copies the initial state).
 //
@@ -125,7 +130,7 @@ bench::DecoderDims date_dims(const date_model::DateModel& m, Index memory_time) 
   return d;
 }
 
-void date_benchmark(benchmark::State& state, Index batch, bool beam) {
+void date_benchmark(benchmark::State& state, Index batch, bool beam, bool session) {
   const auto& m = model();
   const auto& all = heldout_sources();
   if (batch > static_cast<Index>(all.size())) {
@@ -146,8 +151,27 @@ void date_benchmark(benchmark::State& state, Index batch, bool beam) {
       steps = date_model::greedy(m, enc).outputs.sample_id.dimension(1);
     }
   };
-  full();  // warm-up (per-thread GEMM buffers)
-  const long long allocs_per_call = bench::allocations_during(full);
+  date_model::Server server(m);
+  auto serve = [&] {
+    if (beam) {
+      steps = server.beam(ids).outputs.predicted_ids.dimension(1);
+    } else {
+      steps = server.greedy(ids).outputs.sample_id.dimension(1);
+    }
+  };
+  if (session) {
+    serve();  // warm-up
+    full();
+  } else {
+    full();  // warm-up (per-thread GEMM buffers)
+  }
+  const long long allocs_per_call = bench::allocations_during([&] {
+    if (session) {
+      serve();
+    } else {
+      full();
+    }
+  });
   const long long allocs_full = bench::allocations_during([&] {
     const auto enc = date_model::encode(m, ids);
     if (beam) {
@@ -165,6 +189,11 @@ void date_benchmark(benchmark::State& state, Index batch, bool beam) {
     }
   });
   for (auto _ : state) {
+    if (session) {
+      serve();
+      benchmark::ClobberMemory();
+      continue;
+    }
     const auto enc = date_model::encode(m, ids);
     if (beam) {
       auto result = date_model::beam(m, enc);
@@ -236,26 +265,31 @@ Index steps_run(const seq2seq::FinalBeamSearchDecoderOutput<T>& o) {
   return o.predicted_ids.dimension(1);
 }
 
+/// Times dynamic_decode(decoder), or with `session` the same decode through one
+/// DynamicDecodeSession kept across iterations.
 template <class Decoder>
 void time_decode(benchmark::State& state, const Decoder& decoder, double flops_per_row_step,
-                 Index rows) {
+                 Index rows, bool session) {
   seq2seq::DynamicDecodeOptions full, one;
   full.maximum_iterations = kNmtSteps;
   one.maximum_iterations = 1;
-  Index steps = 0;
-  benchmark::DoNotOptimize(seq2seq::dynamic_decode(decoder, full));  // warm-up
-  const long long allocs_one = bench::allocations_during(
-      [&] { benchmark::DoNotOptimize(seq2seq::dynamic_decode(decoder, one)); });
-  const long long allocs_per_call = bench::allocations_during([&] {
-    steps = steps_run(seq2seq::dynamic_decode(decoder, full).outputs);
-  });
+  seq2seq::DynamicDecodeSession<Decoder> kept;
+  auto run = [&](const seq2seq::DynamicDecodeOptions& o) {
+    if (session) return steps_run(kept.run(decoder, o).outputs);
+    const auto result = seq2seq::dynamic_decode(decoder, o);
+    benchmark::DoNotOptimize(result);
+    return steps_run(result.outputs);
+  };
+  Index steps = run(full);  // warm-up
+  const long long allocs_one = bench::allocations_during([&] { run(one); });
+  run(full);  // (a session's buffers back at the full decode's sizes)
+  const long long allocs_per_call = bench::allocations_during([&] { steps = run(full); });
   if (steps != kNmtSteps) {
     state.SkipWithError("the end token won: the step count is not fixed");
     return;
   }
   for (auto _ : state) {
-    auto result = seq2seq::dynamic_decode(decoder, full);
-    benchmark::DoNotOptimize(result);
+    benchmark::DoNotOptimize(run(full));
     benchmark::ClobberMemory();
   }
   bench::set_counters(state, flops_per_row_step * rows * steps, allocs_per_call,
@@ -263,7 +297,7 @@ void time_decode(benchmark::State& state, const Decoder& decoder, double flops_p
   state.counters["steps"] = benchmark::Counter(static_cast<double>(steps));
 }
 
-void nmt_greedy(benchmark::State& state) {
+void nmt_greedy(benchmark::State& state, bool session) {
   const bench::DecoderDims d = nmt_dims();
   const Tensor3<T> memory = bench::wave(Tensor3<T>(kNmtBatch, d.Tm, d.Dm), 1.0, 0.5);
   const auto wrapper = nmt_wrapper(d, memory);
@@ -272,10 +306,10 @@ void nmt_greedy(benchmark::State& state) {
       seq2seq::GreedyEmbeddingHelper<T>(bench::wave2(d.V, d.E, 24, 1.0),
                                         std::vector<int64_t>(kNmtBatch, 1), kNmtEnd),
       wrapper.zero_state(kNmtBatch).clone(nmt_encoder_state(kNmtBatch, d.H)), nmt_projection(d));
-  time_decode(state, decoder, bench::decode_step_flops(1, d), kNmtBatch);
+  time_decode(state, decoder, bench::decode_step_flops(1, d), kNmtBatch, session);
 }
 
-void nmt_beam(benchmark::State& state) {
+void nmt_beam(benchmark::State& state, bool session) {
   const bench::DecoderDims d = nmt_dims();
   const Index rows = kNmtBatch * kNmtBeam;
   const Tensor3<T> memory = bench::wave(Tensor3<T>(kNmtBatch, d.Tm, d.Dm), 1.0, 0.5);
@@ -288,7 +322,7 @@ void nmt_beam(benchmark::State& state) {
       wrapper.zero_state(rows).clone(
           seq2seq::tile_batch(nmt_encoder_state(kNmtBatch, d.H), kNmtBeam)),
       kNmtBeam, options);
-  time_decode(state, decoder, bench::decode_step_flops(1, d), rows);
+  time_decode(state, decoder, bench::decode_step_flops(1, d), rows, session);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,11 +342,18 @@ void add(const std::string& name, std::function<void(benchmark::State&)> fn, dou
 [[maybe_unused]] const bool registered = [] {
   for (Index n : {1, 64, 500}) {
     const std::string scale = "/b" + std::to_string(n);
-    add("BM_DateGreedy" + scale, [n](benchmark::State& s) { date_benchmark(s, n, false); }, 0.5);
-    add("BM_DateBeam" + scale, [n](benchmark::State& s) { date_benchmark(s, n, true); }, 0.5);
+    for (const bool session : {false, true}) {
+      const std::string kind = session ? "_session" : "";
+      add("BM_DateGreedy" + kind + scale,
+          [n, session](benchmark::State& s) { date_benchmark(s, n, false, session); }, 0.5);
+      add("BM_DateBeam" + kind + scale,
+          [n, session](benchmark::State& s) { date_benchmark(s, n, true, session); }, 0.5);
+    }
   }
-  add("BM_NMTGreedy/b64", nmt_greedy, 2.0);
-  add("BM_NMTBeam/b64", nmt_beam, 0.0, 3);
+  add("BM_NMTGreedy/b64", [](benchmark::State& s) { nmt_greedy(s, false); }, 2.0);
+  add("BM_NMTGreedy_session/b64", [](benchmark::State& s) { nmt_greedy(s, true); }, 2.0);
+  add("BM_NMTBeam/b64", [](benchmark::State& s) { nmt_beam(s, false); }, 0.0, 3);
+  add("BM_NMTBeam_session/b64", [](benchmark::State& s) { nmt_beam(s, true); }, 0.0, 3);
   return true;
 }();
 

@@ -89,14 +89,15 @@ inline std::vector<std::vector<int64_t>> source_ids(const DateModel& m,
   return ids;
 }
 
-/// The encoder over the sources (padded with PAD to the longest; its lengths mask the rest).
-inline Encoded encode(const DateModel& m, const std::vector<std::vector<int64_t>>& ids) {
+/// The sources' embeddings [B, longest, depth] (padded with PAD to the longest) and lengths.
+inline void embed(const DateModel& m, const std::vector<std::vector<int64_t>>& ids,
+                  Tensor3<float>& embedded, std::vector<int64_t>& lengths) {
   const auto batch = static_cast<Index>(ids.size());
   Index longest = 1;
   for (const auto& s : ids) longest = std::max<Index>(longest, static_cast<Index>(s.size()));
   const Index depth = m.source_embedding.dimension(1);
-  Tensor3<float> embedded(batch, longest, depth);
-  std::vector<int64_t> lengths;
+  embedded.resize(batch, longest, depth);
+  lengths.clear();
   for (Index b = 0; b < batch; ++b) {
     const auto& s = ids[static_cast<std::size_t>(b)];
     lengths.push_back(static_cast<int64_t>(s.size()));
@@ -105,6 +106,13 @@ inline Encoded encode(const DateModel& m, const std::vector<std::vector<int64_t>
       for (Index e = 0; e < depth; ++e) embedded(b, t, e) = m.source_embedding(id, e);
     }
   }
+}
+
+/// The encoder over the sources (padded with PAD to the longest; its lengths mask the rest).
+inline Encoded encode(const DateModel& m, const std::vector<std::vector<int64_t>>& ids) {
+  Tensor3<float> embedded;
+  std::vector<int64_t> lengths;
+  embed(m, ids, embedded, lengths);
   auto [outputs, state] = dynamic_rnn(m.encoder, embedded, lengths);
   return {std::move(outputs), std::move(state), std::move(lengths)};
 }
@@ -141,6 +149,68 @@ inline auto beam(const DateModel& m, const Encoded& enc) {
   run.maximum_iterations = m.maximum_iterations;
   return dynamic_decode(decoder, run);
 }
+
+/// The model serving request after request (what a translation server keeps): the encoder's
+/// DynamicRnnSession and the decoders' DynamicDecodeSessions keep their buffers from one call
+/// to the next; each call builds its decoder over the call's memory (its attention keys), as
+/// greedy() and beam() do, and returns their results (valid until the next call).
+class Server {
+ public:
+  using Wrapper = AttentionWrapper<GRUCell<float>, BahdanauAttention<float>>;
+  using GreedyDecoder = BasicDecoder<Wrapper, GreedyEmbeddingHelper<float>>;
+  using BeamDecoder = BeamSearchDecoder<Wrapper>;
+
+  explicit Server(const DateModel& m) : m_(m), encoder_(m.encoder) {}
+
+  const DynamicDecodeSession<GreedyDecoder>::result_type& greedy(
+      const std::vector<std::vector<int64_t>>& ids) {
+    const auto& [memory, state] = encode(ids);
+    const auto batch = static_cast<Index>(ids.size());
+    Wrapper wrapper = m_.wrapper(memory, lengths_);
+    auto initial_state = wrapper.zero_state(batch).clone(state);
+    const GreedyDecoder decoder(
+        std::move(wrapper),
+        GreedyEmbeddingHelper<float>(m_.target_embedding,
+                                     std::vector<int64_t>(ids.size(), m_.go), m_.eos),
+        std::move(initial_state), m_.projection);
+    return greedy_.run(decoder, options());
+  }
+
+  const DynamicDecodeSession<BeamDecoder>::result_type& beam(
+      const std::vector<std::vector<int64_t>>& ids) {
+    const auto& [memory, state] = encode(ids);
+    const auto batch = static_cast<Index>(ids.size());
+    const Index k = m_.beam_width;
+    Wrapper tiled = m_.wrapper(tile_batch(memory, k), tile_batch(lengths_, k));
+    auto initial_state = tiled.zero_state(batch * k).clone(tile_batch(state, k));
+    BeamSearchDecoderOptions<float> beam_options;
+    beam_options.output_layer = m_.projection;
+    beam_options.length_penalty_weight = m_.length_penalty_weight;
+    const BeamDecoder decoder(std::move(tiled), m_.target_embedding,
+                              std::vector<int64_t>(ids.size(), m_.go), m_.eos,
+                              std::move(initial_state), k, beam_options);
+    return beam_.run(decoder, options());
+  }
+
+ private:
+  const DynamicRnnSession<GRUCell<float>>::result_type& encode(
+      const std::vector<std::vector<int64_t>>& ids) {
+    embed(m_, ids, embedded_, lengths_);
+    return encoder_.run(embedded_, lengths_);
+  }
+  DynamicDecodeOptions options() const {
+    DynamicDecodeOptions o;
+    o.maximum_iterations = m_.maximum_iterations;
+    return o;
+  }
+
+  const DateModel& m_;
+  DynamicRnnSession<GRUCell<float>> encoder_;
+  DynamicDecodeSession<GreedyDecoder> greedy_;
+  DynamicDecodeSession<BeamDecoder> beam_;
+  Tensor3<float> embedded_;
+  std::vector<int64_t> lengths_;
+};
 
 /// Target ids up to (not including) the first end token, as text.
 template <class Id>

@@ -33,40 +33,9 @@ Tensor3<T> decoder_inputs(Index batch, Index time) {
 // layer): outputs, ids, lengths and every final state field.
 template <class T, class Wrapper>
 void check_basic_decoder(const io::SafetensorsFile& f, const Wrapper& wrapper) {
-  const Index batch = golden::meta_int(f, "batch");
-  const auto init = decode_golden::initial_state<Wrapper, T>(f, wrapper, batch, 1);
-  const auto options = decode_golden::options(f);
-  auto check = [&](const auto& decoder) {
-    const auto r = dynamic_decode(decoder, options);
-    const Index steps = golden::meta_int(f, "steps");
-    const std::array<Index, 2> ids_shape =
-        options.output_time_major ? std::array<Index, 2>{steps, batch} : std::array<Index, 2>{batch, steps};
-    decode_golden::expect_equal(r.outputs.sample_id, decode_golden::ints<2>(f, "expected/sample_id", ids_shape),
-                                "sample_id");
-    golden::expect_close(r.outputs.rnn_output, f.tensor<T, 3>("expected/rnn_output"), "rnn_output");
-    decode_golden::expect_equal(r.final_sequence_lengths,
-                                decode_golden::ints<1>(f, "expected/sequence_lengths", {batch}),
-                                "sequence_lengths");
-    golden::expect_state(r.final_state.cell_state, f, "expected/final_state/cell_state/");
-    for (const char* field : {"attention", "alignments", "attention_state"}) {
-      const auto& actual = std::string(field) == "attention"    ? r.final_state.attention
-                           : std::string(field) == "alignments" ? r.final_state.alignments
-                                                                : r.final_state.attention_state;
-      golden::expect_close(actual, f.tensor<T, 2>(std::string("expected/final_state/") + field), field);
-    }
-    golden::expect_close(r.final_state.alignment_history,
-                         f.tensor<T, 3>("expected/final_state/alignment_history"), "alignment_history");
-  };
-  const auto layer = decode_golden::output_layer<T>(f);
-  if (f.metadata("sampler") == "training") {
-    const bool time_major = options.output_time_major;
-    check(BasicDecoder(wrapper, TrainingHelper<T>(f.tensor<T, 3>("inputs"), f.integers("sequence_length"), time_major),
-                       init, layer));
-  } else {
-    const int64_t end_token = golden::meta_int(f, "end_token");
-    check(BasicDecoder(wrapper, GreedyEmbeddingHelper<T>(f.tensor<T, 2>("embedding"), f.integers("start_tokens"), end_token),
-                       init, layer));
-  }
+  decode_golden::with_basic_decoder<T>(f, wrapper, [&](const auto& decoder) {
+    decode_golden::expect_basic_decode<T>(f, dynamic_decode(decoder, decode_golden::options(f)));
+  });
 }
 
 TEST(BasicDecoderGolden, MatchesTensorFlowAddons) {

@@ -26,3 +26,4 @@
 #include <seq2seq/decode/basic_decoder.hpp>
 #include <seq2seq/decode/beam_search_decoder.hpp>
 #include <seq2seq/decode/dynamic_decode.hpp>
+#include <seq2seq/decode/dynamic_decode_session.hpp>

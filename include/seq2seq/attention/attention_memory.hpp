@@ -92,10 +92,21 @@ struct AttentionWorkspace {
   RowVector<T> sort;             // [Tm]     sparsemax's sort buffer
 };
 
+/// Sizes `ws` for `memory` in place (allocates only when a size changes); `additive` sizes the
+/// Bahdanau buffers (empty otherwise).
+template <class T>
+void prepare_attention_workspace(const AttentionMemory<T>& m, AttentionWorkspace<T>& ws,
+                                 bool additive) {
+  ws.processed_query.resize(additive ? m.batch : 0, additive ? m.units : 0);
+  ws.sort.resize(m.time);
+}
+
 /// A workspace for `memory`; `additive` sizes the Bahdanau buffers (empty otherwise).
 template <class T>
 AttentionWorkspace<T> make_attention_workspace(const AttentionMemory<T>& m, bool additive) {
-  return {RowMatrix<T>(additive ? m.batch : 0, additive ? m.units : 0), RowVector<T>(m.time)};
+  AttentionWorkspace<T> ws;
+  prepare_attention_workspace(m, ws, additive);
+  return ws;
 }
 
 /// What every mechanism exposes about its memory (the AttentionWrapper reads these members).

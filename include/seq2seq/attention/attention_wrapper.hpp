@@ -543,6 +543,16 @@ class AttentionWrapper {
             RowMatrix<T>(batch, dm),                 cell_.make_workspace(batch),
             mech_.make_workspace(),                  RowMatrix<T>(batch, layer_cols)};
   }
+  /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
+  void prepare_workspace(Workspace& ws, Index batch) const {
+    const Index h = cell_.output_size(), dm = mech_.memory_depth();
+    ws.cell_input.resize(batch, cell_.input_size());
+    ws.cell_output.resize(batch, h);
+    ws.context.resize(batch, dm);
+    detail::prepare_workspace(cell_, ws.cell, batch);
+    detail::prepare_mechanism_workspace(mech_, ws.mechanism);
+    ws.layer_input.resize(batch, config_.attention_layer.fn ? h + dm : 0);
+  }
 
   /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when
   /// the cell has none or a cell_input_fn builds the cell input (then dynamic_rnn calls step).
@@ -817,6 +827,22 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
       ws.layer_input.emplace_back(batch, layer(i) ? h + dm : 0);
     });
     return ws;
+  }
+  /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
+  void prepare_workspace(Workspace& ws, Index batch) const {
+    const Index h = cell_.output_size();
+    ws.cell_input.resize(batch, cell_.input_size());
+    ws.cell_output.resize(batch, h);
+    ws.context.resize(num_mechanisms);
+    ws.layer_input.resize(num_mechanisms);
+    detail::prepare_workspace(cell_, ws.cell, batch);
+    for_each_mechanism([&](auto index, const auto& mech) {
+      constexpr std::size_t i = decltype(index)::value;
+      const Index dm = mech.memory_depth();
+      ws.context[i].resize(batch, dm);
+      ws.layer_input[i].resize(batch, layer(i) ? h + dm : 0);
+      detail::prepare_mechanism_workspace(mech, std::get<i>(ws.mechanisms));
+    });
   }
 
   /// The cell's input projection of the wrapper's inputs (see dynamic_rnn): its width, 0 when

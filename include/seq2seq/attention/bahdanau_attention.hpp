@@ -150,6 +150,9 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, true); }
+  void prepare_workspace(Workspace& ws) const {
+    detail::prepare_attention_workspace(memory_, ws, true);
+  }
 
   /// alignments [B, Tm] for `query` [B, query_depth]. Bahdanau ignores the previous state
   /// (its next state is the alignments). Shapes are the caller's contract.

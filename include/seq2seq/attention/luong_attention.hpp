@@ -103,6 +103,9 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, false); }
+  void prepare_workspace(Workspace& ws) const {
+    detail::prepare_attention_workspace(memory_, ws, false);
+  }
 
   /// alignments [B, Tm] for `query` [B, num_units]. Luong ignores the previous state (its next
   /// state is the alignments). Shapes are the caller's contract.

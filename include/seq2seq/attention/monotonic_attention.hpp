@@ -236,6 +236,9 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, true); }
+  void prepare_workspace(Workspace& ws) const {
+    detail::prepare_attention_workspace(memory_, ws, true);
+  }
 
   /// alignments [B, Tm] for `query` [B, query_depth] and the previous alignments
   /// `previous_state` [B, Tm] (must not alias `alignments`). Shapes are the caller's contract.
@@ -323,6 +326,9 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, false); }
+  void prepare_workspace(Workspace& ws) const {
+    detail::prepare_attention_workspace(memory_, ws, false);
+  }
 
   /// alignments [B, Tm] for `query` [B, num_units] and the previous alignments
   /// `previous_state` [B, Tm] (must not alias `alignments`). Shapes are the caller's contract.

@@ -102,6 +102,7 @@ class BasicRNNCell {
   }
 
   Workspace make_workspace(Index /*batch*/) const { return {}; }
+  void prepare_workspace(Workspace& /*ws*/, Index /*batch*/) const {}
 
   /// Width of the input projection: H.
   Index input_projection_size() const { return units_; }

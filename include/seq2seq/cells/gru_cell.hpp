@@ -135,7 +135,14 @@ class GRUCell {
   }
 
   Workspace make_workspace(Index batch) const {
-    return {RowMatrix<T>(batch, 3 * units_), RowMatrix<T>(batch, units_)};
+    Workspace ws;
+    prepare_workspace(ws, batch);
+    return ws;
+  }
+  /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
+  void prepare_workspace(Workspace& ws, Index batch) const {
+    ws.projected.resize(batch, 3 * units_);
+    ws.reset_h.resize(batch, units_);
   }
 
   /// Width of the input projection: 3H (the gates' 2H columns, then the candidate's H).

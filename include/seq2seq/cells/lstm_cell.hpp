@@ -219,7 +219,14 @@ class LSTMCell {
   }
 
   Workspace make_workspace(Index batch) const {
-    return {RowMatrix<T>(batch, 4 * units_), RowMatrix<T>(batch, opt_.num_proj ? units_ : 0)};
+    Workspace ws;
+    prepare_workspace(ws, batch);
+    return ws;
+  }
+  /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
+  void prepare_workspace(Workspace& ws, Index batch) const {
+    ws.projected.resize(batch, 4 * units_);
+    ws.unprojected.resize(batch, opt_.num_proj ? units_ : 0);
   }
 
   /// Width of the input projection: 4H (gates i, j, f, o).

@@ -145,6 +145,14 @@ class MultiRNNCell {
     });
     return ws;
   }
+  /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
+  void prepare_workspace(Workspace& ws, Index batch) const {
+    for_each_layer([&](auto index, const auto& cell) {
+      constexpr std::size_t k = decltype(index)::value;
+      detail::prepare_workspace(cell, std::get<k>(ws.cells), batch);
+      if constexpr (k + 1 < num_layers) ws.outputs[k].resize(batch, cell.output_size());
+    });
+  }
 
   /// One step for the whole batch: `input` [B, input_size], every layer's state updated in
   /// place, `output` [B, output_size]. Shapes are the caller's contract (checked once by

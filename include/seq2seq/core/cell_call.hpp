@@ -56,6 +56,43 @@ template <class Cell>
 struct has_input_size_note<Cell, std::void_t<decltype(std::declval<const Cell&>().input_size_note(
                                      Index{}))>> : std::true_type {};
 
+// Cells (and attention mechanisms) that can size an existing workspace in place:
+// prepare_workspace(ws, batch) (mechanisms: prepare_workspace(ws)). Sessions keep workspaces
+// from one call to the next this way; other cells get a new make_workspace(batch).
+template <class Cell, class = void>
+struct has_prepare_workspace : std::false_type {};
+template <class Cell>
+struct has_prepare_workspace<
+    Cell, std::void_t<decltype(std::declval<const Cell&>().prepare_workspace(
+              std::declval<typename Cell::Workspace&>(), Index{}))>> : std::true_type {};
+template <class Mechanism, class = void>
+struct has_prepare_mechanism_workspace : std::false_type {};
+template <class Mechanism>
+struct has_prepare_mechanism_workspace<
+    Mechanism, std::void_t<decltype(std::declval<const Mechanism&>().prepare_workspace(
+                   std::declval<typename Mechanism::Workspace&>()))>> : std::true_type {};
+
+/// Sizes `ws` for `batch` rows of `cell`: in place (no allocation when its buffers already have
+/// those sizes) for the library's cells, a new make_workspace(batch) for others.
+template <class Cell>
+void prepare_workspace(const Cell& cell, typename Cell::Workspace& ws, Index batch) {
+  if constexpr (has_prepare_workspace<Cell>::value) {
+    cell.prepare_workspace(ws, batch);
+  } else {
+    ws = cell.make_workspace(batch);
+  }
+}
+
+/// The same for an attention mechanism's workspace (its batch is the memory's).
+template <class Mechanism>
+void prepare_mechanism_workspace(const Mechanism& m, typename Mechanism::Workspace& ws) {
+  if constexpr (has_prepare_mechanism_workspace<Mechanism>::value) {
+    m.prepare_workspace(ws);
+  } else {
+    ws = m.make_workspace();
+  }
+}
+
 /// What a message about inputs of depth `depth` that do not fit `cell` adds: the cell's own
 /// note ("; an AttentionWrapper's input size is ..."), or nothing.
 template <class Cell>

@@ -95,18 +95,28 @@ class BasicDecoder {
 
   /// TF's initialize(): time 0, the helper's first inputs and finished flags, the initial state.
   Step initialize() const {
-    const Index batch = batch_size();
     Step s;
-    s.inputs = Tensor2<T>(batch, helper_.input_size());
-    s.state = initial_state_;
-    s.finished = Tensor1<bool>(batch);
-    s.rnn_output = detail::zeros<T, 2>({batch, output_size()});
-    s.sample_id = Tensor1<int32_t>(batch);
-    s.sample_id.setZero();
-    s.workspace = cell_.make_workspace(batch);
-    if (layer_) s.cell_output = RowMatrix<T>(batch, cell_.output_size());
-    helper_.initialize(s.finished, detail::as_matrix(s.inputs));
+    initialize(s);
     return s;
+  }
+
+  /// initialize() into an existing Step, reusing its buffers: nothing is allocated when `s`
+  /// last held a decode of the same sizes (a DynamicDecodeSession's Step). An alignment_history
+  /// keeps the room reserved by the last decode (finalize trims it).
+  void initialize(Step& s) const {
+    const Index batch = batch_size();
+    s.time = 0;
+    s.reserved = 0;
+    s.inputs.resize(batch, helper_.input_size());
+    detail::copy_state(initial_state_, s.state, detail::HistoryCopy::kKeepRoom);
+    s.finished.resize(batch);
+    s.rnn_output.resize(batch, output_size());
+    s.rnn_output.setZero();
+    s.sample_id.resize(batch);
+    s.sample_id.setZero();
+    detail::prepare_workspace(cell_, s.workspace, batch);
+    if (layer_) s.cell_output.resize(batch, cell_.output_size());
+    helper_.initialize(s.finished, detail::as_matrix(s.inputs));
   }
 
   /// TF's step(): runs step `s.time` and advances `s` (outputs, state, next inputs, the

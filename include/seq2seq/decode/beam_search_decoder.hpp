@@ -103,6 +103,9 @@ class BeamSearchDecoder {
     std::vector<uint8_t> was_finished;  // [B*K] finished before the step
     std::vector<int64_t> was_length;    // [B*K] lengths before the step
     cell_state_type gathered;   // the cell state gathered by parent
+    std::vector<int32_t> max_len;  // [B] finalize: each example's longest beam
+    std::vector<int32_t> beam_ids, sorted;  // [T, B, K] finalize: re-ordering the histories
+    std::vector<T> history_copy;   // finalize: one history's entries of this decode
     Index reserved = 0;
   };
 
@@ -177,14 +180,25 @@ class BeamSearchDecoder {
   /// log-prob 0, beams 1..K-1 finished with -inf, lengths 0, accumulated attention = the
   /// initial alignments (with coverage).
   Step initialize() const {
-    const Index batch = batch_size(), rows = batch * beams_, vocab = vocab_size();
     Step s;
-    s.inputs = Tensor2<T>(rows, helper_.input_size());
+    initialize(s);
+    return s;
+  }
+
+  /// initialize() into an existing Step, reusing its buffers (the kept step outputs are
+  /// emptied, their capacity kept): nothing is allocated when `s` last held a decode of the
+  /// same sizes (a DynamicDecodeSession's Step). An alignment_history keeps the room reserved
+  /// by the last decode (finalize trims it).
+  void initialize(Step& s) const {
+    const Index batch = batch_size(), rows = batch * beams_, vocab = vocab_size();
+    s.time = 0;
+    s.reserved = 0;
+    s.inputs.resize(rows, helper_.input_size());
     start_inputs(detail::as_matrix(s.inputs));
-    s.state.cell_state = initial_state_;
-    s.state.log_probs = Tensor2<T>(batch, beams_);
-    s.state.finished = Eigen::Tensor<bool, 2, Eigen::RowMajor, Index>(batch, beams_);
-    s.state.lengths = Eigen::Tensor<int64_t, 2, Eigen::RowMajor, Index>(batch, beams_);
+    detail::copy_state(initial_state_, s.state.cell_state, detail::HistoryCopy::kKeepRoom);
+    s.state.log_probs.resize(batch, beams_);
+    s.state.finished.resize(batch, beams_);
+    s.state.lengths.resize(batch, beams_);
     s.state.lengths.setZero();
     for (Index b = 0; b < batch; ++b) {
       for (Index k = 0; k < beams_; ++k) {
@@ -192,32 +206,37 @@ class BeamSearchDecoder {
         s.state.finished(b, k) = k != 0;
       }
     }
-    s.output = {Tensor2<T>(batch, beams_), IntTensor<2>(batch, beams_),
-                IntTensor<2>(batch, beams_)};
+    for (auto* ids : {&s.output.predicted_ids, &s.output.parent_ids}) {
+      ids->resize(batch, beams_);
+      ids->setZero();
+    }
+    s.output.scores.resize(batch, beams_);
     s.output.scores.setZero();
-    s.output.predicted_ids.setZero();
-    s.output.parent_ids.setZero();
-    s.workspace = cell_.make_workspace(rows);
-    if (opt_.output_layer) s.cell_output = RowMatrix<T>(rows, cell_.output_size());
-    s.logits = RowMatrix<T>(rows, vocab);
-    s.total = RowMatrix<T>(batch, beams_ * vocab);
-    s.ranked = RowMatrix<T>(batch, beams_ * vocab);
+    s.scores.clear();
+    s.predicted_ids.clear();
+    s.parent_ids.clear();
+    s.all_scores.clear();
+    detail::prepare_workspace(cell_, s.workspace, rows);
+    if (opt_.output_layer) s.cell_output.resize(rows, cell_.output_size());
+    s.logits.resize(rows, vocab);
+    s.total.resize(batch, beams_ * vocab);
+    s.ranked.resize(batch, beams_ * vocab);
     s.order.resize(static_cast<std::size_t>(beams_ * vocab));
     s.rows.resize(static_cast<std::size_t>(rows));
     s.was_finished.resize(static_cast<std::size_t>(rows));
     s.was_length.resize(static_cast<std::size_t>(rows));
-    s.gathered = initial_state_;
+    detail::copy_state(initial_state_, s.gathered, detail::HistoryCopy::kKeepRoom);
+    if (!coverage()) s.state.accumulated_attention_probs.resize(0, 0, 0);
     if (coverage()) {
       if constexpr (detail::has_alignments<cell_state_type>()) {
         const Index tm = alignments_size();
-        s.attention = RowMatrix<T>(rows, tm);
-        s.accumulated = RowMatrix<T>(rows, tm);
+        s.attention.resize(rows, tm);
+        s.accumulated.resize(rows, tm);
         detail::attention_probs(initial_state_, s.attention);
-        s.state.accumulated_attention_probs = Tensor3<T>(batch, beams_, tm);
+        s.state.accumulated_attention_probs.resize(batch, beams_, tm);
         std::copy_n(s.attention.data(), rows * tm, s.state.accumulated_attention_probs.data());
       }
     }
-    return s;
   }
 
   /// TF's step(): runs step `s.time` for every beam and advances `s`.
@@ -291,18 +310,29 @@ class BeamSearchDecoder {
   /// reorder_tensor_arrays, re-orders every alignment_history of the cell state with the beams
   /// (TF's gather_tree_from_array); trims spare history entries.
   IntTensor<3> finalize(Step& s) const {
+    IntTensor<3> predicted_ids;
+    finalize(s, predicted_ids);
+    return predicted_ids;
+  }
+
+  /// finalize() into `predicted_ids` (resized to [T, B, K]: no allocation when it has that size
+  /// already). With `trim` false the spare alignment_history entries stay (the histories then
+  /// hold at least `time` entries, the first `time` of them TF's): a session copies the state
+  /// out trimmed and keeps the room for its next decode.
+  void finalize(Step& s, IntTensor<3>& predicted_ids, bool trim = true) const {
     const Index batch = batch_size(), steps = s.time;
-    detail::trim_history(s.state.cell_state);
-    const IntTensor<3> ids = step_history(s.predicted_ids, steps);
-    const IntTensor<3> parents = step_history(s.parent_ids, steps);
-    std::vector<int32_t> max_len(static_cast<std::size_t>(batch), 0);
+    if (trim) detail::trim_history(s.state.cell_state);
+    s.max_len.assign(static_cast<std::size_t>(batch), 0);
     for (Index b = 0; b < batch; ++b) {
       for (Index k = 0; k < beams_; ++k) {
-        max_len[b] = std::max<int32_t>(max_len[b], static_cast<int32_t>(s.state.lengths(b, k)));
+        s.max_len[b] =
+            std::max<int32_t>(s.max_len[b], static_cast<int32_t>(s.state.lengths(b, k)));
       }
     }
-    if (opt_.reorder_tensor_arrays && steps > 0) reorder_history(s, parents, max_len);
-    return gather_tree(ids, parents, max_len, end_token());
+    if (opt_.reorder_tensor_arrays && steps > 0) reorder_history(s);
+    predicted_ids.resize(steps, batch, beams_);
+    detail::gather_tree_into(s.predicted_ids.data(), s.parent_ids.data(), steps, batch, beams_,
+                             s.max_len, end_token(), predicted_ids.data());
   }
 
   /// [time, B, K] of one kept step output.
@@ -439,20 +469,26 @@ class BeamSearchDecoder {
 
   // TF's gather_tree_from_array on every alignment_history: beam k of example b at step t takes
   // the entry of the beam its back-tracked path went through, for t < lengths[b, k]; later
-  // steps keep their own beam.
-  void reorder_history(Step& s, const IntTensor<3>& parents,
-                       const std::vector<int32_t>& max_len) const {
-    const Index steps = s.time, batch = batch_size();
-    IntTensor<3> beam_ids(steps, batch, beams_);
-    for (Index i = 0; i < beam_ids.size(); ++i) {
-      beam_ids.data()[i] = static_cast<int32_t>(i % beams_);
+  // steps keep their own beam. (Nothing to do, and nothing allocated, without a history.)
+  void reorder_history(Step& s) const {
+    const Index steps = s.time, batch = batch_size(), rows = batch * beams_;
+    bool any = false;
+    detail::for_each_history(s.state.cell_state, [&](auto& history, Index time) {
+      any = any || (time >= steps && history.dimension(0) >= time);
+    });
+    if (!any) return;
+    // sorted[t, b, k]: the beam whose entry beam k of example b takes at step t.
+    s.beam_ids.resize(static_cast<std::size_t>(steps * rows));
+    for (std::size_t i = 0; i < s.beam_ids.size(); ++i) {
+      s.beam_ids[i] = static_cast<int32_t>(static_cast<Index>(i) % beams_);
     }
-    IntTensor<3> sorted = gather_tree(beam_ids, parents, max_len,
-                                      static_cast<int32_t>(beams_ + 1));
+    s.sorted.resize(s.beam_ids.size());
+    detail::gather_tree_into(s.beam_ids.data(), s.parent_ids.data(), steps, batch, beams_,
+                             s.max_len, static_cast<int32_t>(beams_ + 1), s.sorted.data());
     for (Index t = 0; t < steps; ++t) {
-      for (Index b = 0; b < batch; ++b) {
-        for (Index k = 0; k < beams_; ++k) {
-          if (t >= s.state.lengths(b, k)) sorted(t, b, k) = static_cast<int32_t>(k);
+      for (Index r = 0; r < rows; ++r) {
+        if (t >= s.state.lengths(r / beams_, r % beams_)) {
+          s.sorted[static_cast<std::size_t>(t * rows + r)] = static_cast<int32_t>(r % beams_);
         }
       }
     }
@@ -460,12 +496,14 @@ class BeamSearchDecoder {
       const Index first = time - steps;  // entries written before this decode stay as they are
       if (first < 0 || history.dimension(0) < time) return;
       const Index tm = history.dimension(2);
-      auto copy = history;
+      const T* from_entries = history.data() + first * rows * tm;
+      s.history_copy.assign(from_entries, from_entries + steps * rows * tm);
       for (Index t = 0; t < steps; ++t) {
-        for (Index r = 0; r < batch * beams_; ++r) {
-          const Index from = (r / beams_) * beams_ + sorted(t, r / beams_, r % beams_);
-          std::copy_n(copy.data() + ((first + t) * batch * beams_ + from) * tm, tm,
-                      history.data() + ((first + t) * batch * beams_ + r) * tm);
+        for (Index r = 0; r < rows; ++r) {
+          const Index from =
+              (r / beams_) * beams_ + s.sorted[static_cast<std::size_t>(t * rows + r)];
+          std::copy_n(s.history_copy.data() + (t * rows + from) * tm, tm,
+                      history.data() + ((first + t) * rows + r) * tm);
         }
       }
     });

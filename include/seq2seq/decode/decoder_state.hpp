@@ -120,6 +120,59 @@ void trim_history(State& s) {
   });
 }
 
+/// How copy_state treats every alignment_history of a state.
+enum class HistoryCopy {
+  /// Keep the destination's tensor when it already has room for the source's entries (the
+  /// spare entries a decoder reserved ahead): copy the entries into its front.
+  kKeepRoom,
+  /// Exactly `time` entries, as TF's stacked TensorArray (trim_history's result).
+  kTrim,
+};
+
+template <class State, std::size_t... I>
+void copy_tuple_state(const State& from, State& to, HistoryCopy history,
+                      std::index_sequence<I...>);
+
+/// `to` = `from` for every field of a state, without allocating when `to` already has the
+/// sizes (a session's buffers); alignment_history as `history` says.
+template <class State>
+void copy_state(const State& from, State& to, HistoryCopy history) {
+  auto copy_history = [history](const auto& h, auto& into, Index time) {
+    const Index entries = history == HistoryCopy::kTrim ? std::min(time, h.dimension(0))
+                                                        : h.dimension(0);
+    const bool room = history == HistoryCopy::kKeepRoom && into.dimension(0) >= entries &&
+                      into.dimension(1) == h.dimension(1) && into.dimension(2) == h.dimension(2);
+    if (!room) into.resize(entries, h.dimension(1), h.dimension(2));
+    std::copy_n(h.data(), entries * h.dimension(1) * h.dimension(2), into.data());
+  };
+  if constexpr (is_std_tuple<State>::value) {
+    copy_tuple_state(from, to, history, std::make_index_sequence<std::tuple_size_v<State>>());
+  } else if constexpr (is_wrapper_state<State>::value || is_multi_wrapper_state<State>::value) {
+    copy_state(from.cell_state, to.cell_state, history);
+    to.attention = from.attention;
+    to.time = from.time;
+    to.alignments = from.alignments;
+    to.attention_state = from.attention_state;
+    const auto time = static_cast<Index>(from.time);
+    if constexpr (is_wrapper_state<State>::value) {
+      copy_history(from.alignment_history, to.alignment_history, time);
+    } else {
+      to.alignment_history.resize(from.alignment_history.size());
+      for (std::size_t i = 0; i < from.alignment_history.size(); ++i) {
+        copy_history(from.alignment_history[i], to.alignment_history[i], time);
+      }
+    }
+  } else {
+    to = from;
+  }
+}
+
+template <class State, std::size_t... I>
+void copy_tuple_state(const State& from, State& to, HistoryCopy history,
+                      std::index_sequence<I...>) {
+  (copy_state(std::get<I>(from), std::get<I>(to), history), ...);
+}
+
 /// Does the state carry the attention alignments that beam search's coverage penalty needs?
 template <class State>
 constexpr bool has_alignments() {

@@ -83,24 +83,180 @@ void reserve_state(const Cell& cell, typename Cell::state_type& state, Index ste
   }
 }
 
-/// [T, B, rest] (the order steps are produced in) -> [B, T, rest] unless time-major is wanted.
+/// Steps kept as [T, B, rest] (the order steps are produced in) -> `out` [B, T, rest], or
+/// [T, B, rest] when time-major is wanted; `out` holds time * batch * rest values.
 template <class V>
-Eigen::Tensor<V, 3, Eigen::RowMajor, Index> stack_steps(const std::vector<V>& steps, Index batch,
-                                                        Index rest, bool time_major) {
-  const Index time = batch * rest == 0 ? 0 : static_cast<Index>(steps.size()) / (batch * rest);
-  Eigen::Tensor<V, 3, Eigen::RowMajor, Index> out;
+void stack_steps(const V* steps, Index time, Index batch, Index rest, bool time_major, V* out) {
   if (time_major) {
-    out.resize(time, batch, rest);
-    std::copy_n(steps.data(), out.size(), out.data());
-  } else {
-    out.resize(batch, time, rest);
-    for (Index t = 0; t < time; ++t) {
-      for (Index b = 0; b < batch; ++b) {
-        std::copy_n(steps.data() + (t * batch + b) * rest, rest, out.data() + (b * time + t) * rest);
-      }
+    std::copy_n(steps, time * batch * rest, out);
+    return;
+  }
+  for (Index t = 0; t < time; ++t) {
+    for (Index b = 0; b < batch; ++b) {
+      std::copy_n(steps + (t * batch + b) * rest, rest, out + (b * time + t) * rest);
     }
   }
-  return out;
+}
+
+/// Resizes `out` to [B, T, rest...] ([T, B, rest...] time-major) and stacks `steps` into it
+/// (no allocation when it has that size already).
+template <class Out, class V, class... Rest>
+void stack_steps_into(const std::vector<V>& steps, Index batch, bool time_major, Out& out,
+                      Rest... rest) {
+  const Index width = (Index{1} * ... * rest);
+  const Index time = batch * width == 0 ? 0 : static_cast<Index>(steps.size()) / (batch * width);
+  if (time_major) {
+    out.resize(time, batch, rest...);
+  } else {
+    out.resize(batch, time, rest...);
+  }
+  stack_steps(steps.data(), time, batch, width, time_major, out.data());
+}
+
+/// A decoder's final state into `to` with every alignment_history trimmed to the steps run, as
+/// TF returns it (a copy: no allocation when `to` has the sizes already).
+template <class State>
+void copy_final_state(const State& from, State& to) {
+  copy_state(from, to, HistoryCopy::kTrim);
+}
+template <class CellState, class T>
+void copy_final_state(const BeamSearchDecoderState<CellState, T>& from,
+                      BeamSearchDecoderState<CellState, T>& to) {
+  copy_state(from.cell_state, to.cell_state, HistoryCopy::kTrim);
+  to.log_probs = from.log_probs;
+  to.finished = from.finished;
+  to.lengths = from.lengths;
+  to.accumulated_attention_probs = from.accumulated_attention_probs;
+}
+
+/// What dynamic_decode keeps besides the decoder's Step: for a BasicDecoder, the running
+/// finished flags, every step's outputs and ids and (impute_finished) the kept states; for beam
+/// search, the back-tracked ids.
+template <class Decoder>
+struct DynamicDecodeBuffers {
+  typename Decoder::Step step;
+  IntTensor<3> ids;  // beam search: the back-tracked ids [T, B, K]
+};
+template <class Cell, class Helper>
+struct DynamicDecodeBuffers<BasicDecoder<Cell, Helper>> {
+  typename BasicDecoder<Cell, Helper>::Step step;
+  Tensor1<bool> finished;                      // [B]
+  std::vector<typename Cell::Scalar> outputs;  // [T, B, output_size]
+  std::vector<int32_t> ids;                    // [T, B]
+  typename Cell::state_type kept;  // impute_finished: each row's state when it finished
+  std::vector<uint8_t> saved;      // [B]: kept holds the row
+};
+
+/// dynamic_decode of a BasicDecoder into `result`, working in `buffers` (both reused: no
+/// allocation when they last held a decode of the same sizes). The final state is left in
+/// buffers.step.state, its alignment_history untrimmed: the caller copies it into the result
+/// with copy_state(kTrim) (or trims and moves it).
+template <class Cell, class Helper, class Result>
+void run_dynamic_decode(const BasicDecoder<Cell, Helper>& decoder,
+                        const DynamicDecodeOptions& options,
+                        DynamicDecodeBuffers<BasicDecoder<Cell, Helper>>& buffers,
+                        Result& result) {
+  check_decode_options(options);
+  const Index batch = decoder.batch_size(), depth = decoder.output_size();
+  auto& s = buffers.step;
+  decoder.initialize(s);
+  Tensor1<bool>& finished = buffers.finished;
+  finished = s.finished;
+  if (!more_steps(options, 0)) finished.setConstant(true);
+  IntTensor<1>& lengths = result.final_sequence_lengths;
+  lengths.resize(batch);
+  lengths.setZero();
+  auto& outputs = buffers.outputs;
+  auto& ids = buffers.ids;
+  outputs.clear();
+  ids.clear();
+  const Index reserve = steps_to_reserve(options);
+  outputs.reserve(static_cast<std::size_t>(reserve * batch * depth));
+  ids.reserve(static_cast<std::size_t>(reserve * batch));
+  reserve_state(decoder.cell(), s.state, reserve, s.reserved);
+  if (options.impute_finished) buffers.kept = s.state;
+  auto& saved = buffers.saved;
+  saved.assign(static_cast<std::size_t>(batch), 0);
+  auto all = [](const Tensor1<bool>& f) {
+    for (Index b = 0; b < f.size(); ++b) {
+      if (!f(b)) return false;
+    }
+    return true;
+  };
+  for (Index t = 0; !all(finished) && more_steps(options, t); ++t) {
+    if (options.impute_finished) {
+      for (Index b = 0; b < batch; ++b) {
+        if (finished(b) && !saved[b]) {
+          decoder.cell().copy_state_row(s.state, buffers.kept, b);
+          saved[b] = 1;
+        }
+      }
+    }
+    decoder.step(s);
+    for (Index b = 0; b < batch; ++b) {
+      if (!finished(b)) lengths(b) = static_cast<int32_t>(t + 1);
+      if (options.impute_finished && finished(b)) {
+        decoder.cell().copy_state_row(buffers.kept, s.state, b);
+        as_matrix(s.rnn_output).row(b).setZero();
+        s.sample_id(b) = 0;
+      }
+    }
+    outputs.insert(outputs.end(), s.rnn_output.data(), s.rnn_output.data() + batch * depth);
+    ids.insert(ids.end(), s.sample_id.data(), s.sample_id.data() + batch);
+    for (Index b = 0; b < batch; ++b) finished(b) = finished(b) || s.finished(b);
+  }
+  const bool tm = options.output_time_major;
+  stack_steps_into(outputs, batch, tm, result.outputs.rnn_output, depth);
+  stack_steps_into(ids, batch, tm, result.outputs.sample_id);
+}
+
+/// dynamic_decode of a BeamSearchDecoder into `result`, working in `buffers` (both reused); the
+/// final state is left in buffers.step.state, as for a BasicDecoder.
+template <class Cell, class Result>
+void run_dynamic_decode(const BeamSearchDecoder<Cell>& decoder,
+                        const DynamicDecodeOptions& options,
+                        DynamicDecodeBuffers<BeamSearchDecoder<Cell>>& buffers, Result& result) {
+  check_decode_options(options);
+  if (options.impute_finished) {
+    fail("dynamic_decode: impute_finished=true is not supported with BeamSearchDecoder "
+         "(TensorFlow cannot impute beam states either); use false");
+  }
+  const Index batch = decoder.batch_size(), beams = decoder.beam_width();
+  auto& s = buffers.step;
+  decoder.initialize(s);
+  const Index reserve = steps_to_reserve(options);
+  for (auto* kept : {&s.predicted_ids, &s.parent_ids}) {
+    kept->reserve(static_cast<std::size_t>(reserve * batch * beams));
+  }
+  s.scores.reserve(static_cast<std::size_t>(reserve * batch * beams));
+  if (decoder.options().output_all_scores) {
+    s.all_scores.reserve(static_cast<std::size_t>(reserve * batch * beams * decoder.vocab_size()));
+  }
+  reserve_state(decoder.cell(), s.state.cell_state, reserve, s.reserved);
+  bool stop = !more_steps(options, 0);
+  for (Index t = 0; !stop; ++t) {
+    decoder.step(s);
+    stop = decoder.all_finished(s.state) || !more_steps(options, t + 1);
+  }
+  const bool tm = options.output_time_major;
+  auto& ids = buffers.ids;
+  decoder.finalize(s, ids, false);  // [T, B, K]; the histories keep their spare entries
+  auto& out = result.outputs;
+  out.predicted_ids.resize(tm ? ids.dimension(0) : batch, tm ? batch : ids.dimension(0), beams);
+  stack_steps(ids.data(), ids.dimension(0), batch, beams, tm, out.predicted_ids.data());
+  auto& raw = out.beam_search_decoder_output;
+  stack_steps_into(s.scores, batch, tm, raw.scores, beams);
+  stack_steps_into(s.predicted_ids, batch, tm, raw.predicted_ids, beams);
+  stack_steps_into(s.parent_ids, batch, tm, raw.parent_ids, beams);
+  if (decoder.options().output_all_scores) {
+    stack_steps_into(s.all_scores, batch, tm, raw.all_scores, beams, decoder.vocab_size());
+  } else {
+    raw.all_scores.resize(0, 0, 0, 0);
+  }
+  result.final_sequence_lengths.resize(batch, beams);
+  for (Index i = 0; i < batch * beams; ++i) {
+    result.final_sequence_lengths.data()[i] = static_cast<int32_t>(s.state.lengths.data()[i]);
+  }
 }
 
 }  // namespace detail
@@ -118,59 +274,14 @@ template <class Cell, class Helper>
 DynamicDecodeResult<BasicDecoderOutput<typename Cell::Scalar>, typename Cell::state_type,
                     IntTensor<1>>
 dynamic_decode(const BasicDecoder<Cell, Helper>& decoder, const DynamicDecodeOptions& options = {}) {
-  using T = typename Cell::Scalar;
-  detail::check_decode_options(options);
-  const Index batch = decoder.batch_size(), depth = decoder.output_size();
-  auto s = decoder.initialize();
-  Tensor1<bool> finished = s.finished;
-  if (!detail::more_steps(options, 0)) finished.setConstant(true);
-  IntTensor<1> lengths(batch);
-  lengths.setZero();
-  std::vector<T> outputs;
-  std::vector<int32_t> ids;
-  const Index reserve = detail::steps_to_reserve(options);
-  outputs.reserve(static_cast<std::size_t>(reserve * batch * depth));
-  ids.reserve(static_cast<std::size_t>(reserve * batch));
-  detail::reserve_state(decoder.cell(), s.state, reserve, s.reserved);
-  // impute_finished: a row's state when it finished, restored after every later step.
-  typename Cell::state_type kept = options.impute_finished ? s.state : typename Cell::state_type{};
-  std::vector<uint8_t> saved(static_cast<std::size_t>(batch), 0);
-  auto all = [](const Tensor1<bool>& f) {
-    for (Index b = 0; b < f.size(); ++b) {
-      if (!f(b)) return false;
-    }
-    return true;
-  };
-  for (Index t = 0; !all(finished) && detail::more_steps(options, t); ++t) {
-    if (options.impute_finished) {
-      for (Index b = 0; b < batch; ++b) {
-        if (finished(b) && !saved[b]) {
-          decoder.cell().copy_state_row(s.state, kept, b);
-          saved[b] = 1;
-        }
-      }
-    }
-    decoder.step(s);
-    for (Index b = 0; b < batch; ++b) {
-      if (!finished(b)) lengths(b) = static_cast<int32_t>(t + 1);
-      if (options.impute_finished && finished(b)) {
-        decoder.cell().copy_state_row(kept, s.state, b);
-        detail::as_matrix(s.rnn_output).row(b).setZero();
-        s.sample_id(b) = 0;
-      }
-    }
-    outputs.insert(outputs.end(), s.rnn_output.data(), s.rnn_output.data() + batch * depth);
-    ids.insert(ids.end(), s.sample_id.data(), s.sample_id.data() + batch);
-    for (Index b = 0; b < batch; ++b) finished(b) = finished(b) || s.finished(b);
-  }
-  decoder.finalize(s);
-  const bool tm = options.output_time_major;
-  const auto stacked_ids = detail::stack_steps(ids, batch, 1, tm);
-  IntTensor<2> sample_id(stacked_ids.dimension(0), stacked_ids.dimension(1));
-  std::copy_n(stacked_ids.data(), stacked_ids.size(), sample_id.data());
-  return {{detail::stack_steps(outputs, batch, depth, tm), std::move(sample_id)},
-          std::move(s.state),
-          std::move(lengths)};
+  DynamicDecodeResult<BasicDecoderOutput<typename Cell::Scalar>, typename Cell::state_type,
+                      IntTensor<1>>
+      result;
+  detail::DynamicDecodeBuffers<BasicDecoder<Cell, Helper>> buffers;
+  detail::run_dynamic_decode(decoder, options, buffers, result);
+  detail::trim_history(buffers.step.state);
+  result.final_state = std::move(buffers.step.state);
+  return result;
 }
 
 /// TF's dynamic_decode for a BeamSearchDecoder (impute_finished must be false, as TF cannot
@@ -182,56 +293,14 @@ DynamicDecodeResult<FinalBeamSearchDecoderOutput<typename Cell::Scalar>,
                     BeamSearchDecoderState<typename Cell::state_type, typename Cell::Scalar>,
                     IntTensor<2>>
 dynamic_decode(const BeamSearchDecoder<Cell>& decoder, const DynamicDecodeOptions& options = {}) {
-  detail::check_decode_options(options);
-  if (options.impute_finished) {
-    detail::fail("dynamic_decode: impute_finished=true is not supported with BeamSearchDecoder "
-                 "(TensorFlow cannot impute beam states either); use false");
-  }
-  const Index batch = decoder.batch_size(), beams = decoder.beam_width();
-  auto s = decoder.initialize();
-  const Index reserve = detail::steps_to_reserve(options);
-  for (auto* kept : {&s.predicted_ids, &s.parent_ids}) {
-    kept->reserve(static_cast<std::size_t>(reserve * batch * beams));
-  }
-  s.scores.reserve(static_cast<std::size_t>(reserve * batch * beams));
-  if (decoder.options().output_all_scores) {
-    s.all_scores.reserve(static_cast<std::size_t>(reserve * batch * beams * decoder.vocab_size()));
-  }
-  detail::reserve_state(decoder.cell(), s.state.cell_state, reserve, s.reserved);
-  bool stop = !detail::more_steps(options, 0);
-  for (Index t = 0; !stop; ++t) {
-    decoder.step(s);
-    stop = decoder.all_finished(s.state) || !detail::more_steps(options, t + 1);
-  }
-  const bool tm = options.output_time_major;
   DynamicDecodeResult<FinalBeamSearchDecoderOutput<typename Cell::Scalar>,
                       BeamSearchDecoderState<typename Cell::state_type, typename Cell::Scalar>,
                       IntTensor<2>>
       result;
-  const IntTensor<3> ids = decoder.finalize(s);  // [T, B, K]
-  auto batch_major = [&](const auto& time_major) {
-    std::vector<typename std::decay_t<decltype(time_major)>::Scalar> v(
-        time_major.data(), time_major.data() + time_major.size());
-    return detail::stack_steps(v, batch, beams, tm);
-  };
-  result.outputs.predicted_ids = batch_major(ids);
-  result.outputs.beam_search_decoder_output.scores = detail::stack_steps(s.scores, batch, beams, tm);
-  result.outputs.beam_search_decoder_output.predicted_ids =
-      detail::stack_steps(s.predicted_ids, batch, beams, tm);
-  result.outputs.beam_search_decoder_output.parent_ids =
-      detail::stack_steps(s.parent_ids, batch, beams, tm);
-  if (decoder.options().output_all_scores) {
-    const Index vocab = decoder.vocab_size();
-    const auto flat = detail::stack_steps(s.all_scores, batch, beams * vocab, tm);
-    auto& all = result.outputs.beam_search_decoder_output.all_scores;
-    all.resize(flat.dimension(0), flat.dimension(1), beams, vocab);
-    std::copy_n(flat.data(), flat.size(), all.data());
-  }
-  result.final_sequence_lengths = IntTensor<2>(batch, beams);
-  for (Index i = 0; i < batch * beams; ++i) {
-    result.final_sequence_lengths.data()[i] = static_cast<int32_t>(s.state.lengths.data()[i]);
-  }
-  result.final_state = std::move(s.state);
+  detail::DynamicDecodeBuffers<BeamSearchDecoder<Cell>> buffers;
+  detail::run_dynamic_decode(decoder, options, buffers, result);
+  detail::trim_history(buffers.step.state.cell_state);
+  result.final_state = std::move(buffers.step.state);
   return result;
 }
 

@@ -14,6 +14,46 @@ namespace seq2seq {
 template <int Rank>
 using IntTensor = RankedTensor<int32_t, Rank>;
 
+namespace detail {
+
+/// gather_tree on raw [steps, batch, beams] arrays into `out` (same shape, written whole);
+/// max_sequence_lengths has `batch` entries. Throws on a parent outside [0, beams).
+inline void gather_tree_into(const int32_t* step_ids, const int32_t* parent_ids, Index steps,
+                             Index batch, Index beams,
+                             const std::vector<int32_t>& max_sequence_lengths, int32_t end_token,
+                             int32_t* out) {
+  std::fill_n(out, steps * batch * beams, end_token);
+  auto at = [&](Index t, Index b, Index k) { return (t * batch + b) * beams + k; };
+  for (Index b = 0; b < batch; ++b) {
+    const Index length = std::min<Index>(steps, max_sequence_lengths[b]);
+    if (length <= 0) continue;
+    for (Index t = 0; t < length; ++t) {  // every parent within the length, as TFA checks
+      for (Index k = 0; k < beams; ++k) {
+        const int32_t parent = parent_ids[at(t, b, k)];
+        if (parent < 0 || parent >= beams) {
+          fail("gather_tree: parent_ids[", t, ",", b, ",", k, "]=", parent,
+               " is outside [0, beam_width=", beams, ")");
+        }
+      }
+    }
+    for (Index k = 0; k < beams; ++k) {
+      out[at(length - 1, b, k)] = step_ids[at(length - 1, b, k)];
+      int32_t parent = parent_ids[at(length - 1, b, k)];
+      for (Index t = length - 2; t >= 0; --t) {
+        out[at(t, b, k)] = step_ids[at(t, b, parent)];
+        parent = parent_ids[at(t, b, parent)];
+      }
+      bool ended = false;
+      for (Index t = 0; t < length; ++t) {
+        if (ended) out[at(t, b, k)] = end_token;
+        ended = ended || out[at(t, b, k)] == end_token;
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
 /// step_ids and parent_ids [T, B, K] -> beams [T, B, K], as TF's GatherTree kernel: for each
 /// (b, k), L = min(T, max_sequence_lengths[b]); out[L-1] = step_ids[L-1, b, k] and, going back,
 /// out[t] = step_ids[t, b, p] with p the parent recorded at t+1; every position at or after
@@ -43,34 +83,8 @@ IntTensor<3> gather_tree(const StepIds& step_ids_arg, const ParentIds& parent_id
                  " entries, expected batch ", batch, " (step_ids ", shape_string(step_ids), ")");
   }
   IntTensor<3> out(steps, batch, beams);
-  out.setConstant(end_token);
-  auto at = [&](Index t, Index b, Index k) { return (t * batch + b) * beams + k; };
-  for (Index b = 0; b < batch; ++b) {
-    const Index length = std::min<Index>(steps, max_sequence_lengths[b]);
-    if (length <= 0) continue;
-    for (Index t = 0; t < length; ++t) {  // every parent within the length, as TFA checks
-      for (Index k = 0; k < beams; ++k) {
-        const int32_t parent = parent_ids.data()[at(t, b, k)];
-        if (parent < 0 || parent >= beams) {
-          detail::fail("gather_tree: parent_ids[", t, ",", b, ",", k, "]=", parent,
-                       " is outside [0, beam_width=", beams, ")");
-        }
-      }
-    }
-    for (Index k = 0; k < beams; ++k) {
-      out.data()[at(length - 1, b, k)] = step_ids.data()[at(length - 1, b, k)];
-      int32_t parent = parent_ids.data()[at(length - 1, b, k)];
-      for (Index t = length - 2; t >= 0; --t) {
-        out.data()[at(t, b, k)] = step_ids.data()[at(t, b, parent)];
-        parent = parent_ids.data()[at(t, b, parent)];
-      }
-      bool ended = false;
-      for (Index t = 0; t < length; ++t) {
-        if (ended) out.data()[at(t, b, k)] = end_token;
-        ended = ended || out.data()[at(t, b, k)] == end_token;
-      }
-    }
-  }
+  detail::gather_tree_into(step_ids.data(), parent_ids.data(), steps, batch, beams,
+                           max_sequence_lengths, end_token, out.data());
   return out;
 }
 
