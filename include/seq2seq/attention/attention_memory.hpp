@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -90,7 +91,34 @@ template <class T>
 struct AttentionWorkspace {
   RowMatrix<T> processed_query;  // [B, U]   query · query_layer/kernel (additive scores only)
   RowVector<T> sort;             // [Tm]     sparsemax's sort buffer
+  /// The memory row of the query's row 0: a part of a batch split aligns its rows of the memory
+  /// (0 otherwise). align reads memory rows first_row .. first_row + query rows.
+  Index first_row = 0;
 };
+
+/// Mechanism workspaces that can point align at a range of memory rows (first_row): the
+/// library's. A wrapper over another mechanism does not split its batch between threads.
+template <class Workspace, class = void>
+struct has_first_row : std::false_type {};
+template <class Workspace>
+struct has_first_row<Workspace, std::void_t<decltype(std::declval<Workspace&>().first_row)>>
+    : std::true_type {};
+
+/// The memory row of a query's row 0 in `ws` (0 for workspaces without first_row).
+template <class Workspace>
+Index first_row_of(const Workspace& ws) {
+  if constexpr (has_first_row<Workspace>::value) {
+    return ws.first_row;
+  } else {
+    return 0;
+  }
+}
+
+/// Points `ws` at memory rows from `first` on (workspaces without first_row: nothing to do).
+template <class Workspace>
+void set_first_row(Workspace& ws, Index first) {
+  if constexpr (has_first_row<Workspace>::value) ws.first_row = first;
+}
 
 /// Sizes `ws` for `memory` in place (allocates only when a size changes); `additive` sizes the
 /// Bahdanau buffers (empty otherwise).

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <seq2seq/attention/attention_memory.hpp>
 #include <seq2seq/core/cell_call.hpp>
 #include <seq2seq/core/gemm.hpp>
 #include <seq2seq/core/tensor.hpp>
@@ -372,8 +373,10 @@ void compute_attention(const Mechanism& mech, const RowMatrix<T>& cell_output,
   const Index tm = mech.alignments_size(), dm = mech.memory_depth();
   auto al = as_matrix(alignments);
   mech.align(cell_output, as_matrix(attention_state), al, ws);
+  const Index first = first_row_of(ws);
   parallel_for(batch, 2.0 * double(tm * dm), [&](Index b) {
-    const Eigen::Map<const RowMatrix<T>> values(mech.values().data() + b * tm * dm, tm, dm);
+    const Eigen::Map<const RowMatrix<T>> values(mech.values().data() + (first + b) * tm * dm,
+                                                tm, dm);
     context.row(b).noalias() = al.row(b) * values;
   });
   if (layer && layer->fn) {
@@ -399,6 +402,31 @@ void grow_history(Tensor3<T>& history, Index kept, Index steps) {
   Tensor3<T> grown(steps, batch, tm);
   std::copy_n(history.data(), kept * batch * tm, grown.data());
   history = std::move(grown);
+}
+
+// Rows [first, first + rows) of every entry of a history [n, B, Tm].
+template <class T>
+Tensor3<T> history_rows(const Tensor3<T>& h, Index first, Index rows) {
+  const Index batch = h.dimension(1), tm = h.dimension(2);
+  Tensor3<T> part(h.dimension(0), rows, tm);
+  for (Index t = 0; t < h.dimension(0); ++t) {
+    std::copy_n(h.data() + (t * batch + first) * tm, rows * tm, part.data() + t * rows * tm);
+  }
+  return part;
+}
+
+// Rows [from_first, from_first + rows) of the first `entries` entries of `from` into rows
+// [to_first, ...) of `to`, which grows to `entries` entries (keeping its own) when shorter.
+template <class T>
+void copy_history_rows(const Tensor3<T>& from, Index from_first, Tensor3<T>& to, Index to_first,
+                       Index rows, Index entries) {
+  entries = std::min(entries, from.dimension(0));
+  if (to.dimension(0) < entries) grow_history(to, to.dimension(0), entries);
+  const Index from_batch = from.dimension(1), to_batch = to.dimension(1), tm = from.dimension(2);
+  for (Index t = 0; t < entries; ++t) {
+    std::copy_n(from.data() + (t * from_batch + from_first) * tm, rows * tm,
+                to.data() + (t * to_batch + to_first) * tm);
+  }
 }
 
 // Writes `alignments` [B, Tm] as history entry `time` (TF 1.x writes at index state.time).
@@ -525,6 +553,41 @@ class AttentionWrapper {
     detail::copy_row(from.attention, to.attention, b);
     detail::copy_row(from.alignments, to.alignments, b);
     detail::copy_row(from.attention_state, to.attention_state, b);
+  }
+
+  /// dynamic_rnn can split the batch between threads, each part stepping on its rows of the
+  /// state and of the memory: the mechanism aligns a range of memory rows (the library's do)
+  /// and the cell's state cuts into rows.
+  static constexpr bool splits_memory_rows =
+      detail::has_first_row<typename Mechanism::Workspace>::value &&
+      detail::has_state_row_ranges<Cell>::value;
+
+  /// Rows [first, first + rows) of every batch-indexed field (alignment_history: of every
+  /// entry); time kept.
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    return {cell_.state_rows(s.cell_state, first, rows), detail::copy_rows(s.attention, first, rows),
+            s.time, detail::copy_rows(s.alignments, first, rows),
+            detail::history_rows(s.alignment_history, first, rows),
+            detail::copy_rows(s.attention_state, first, rows)};
+  }
+
+  /// Rows [from_first, from_first + rows) of `from` into rows [to_first, ...) of `to`, with
+  /// from's time and its alignment_history entries (to's history grows to them).
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
+    cell_.copy_state_rows(from.cell_state, from_first, to.cell_state, to_first, rows);
+    detail::copy_rows(from.attention, from_first, to.attention, to_first, rows);
+    detail::copy_rows(from.alignments, from_first, to.alignments, to_first, rows);
+    detail::copy_rows(from.attention_state, from_first, to.attention_state, to_first, rows);
+    to.time = from.time;
+    detail::copy_history_rows(from.alignment_history, from_first, to.alignment_history, to_first,
+                              rows, static_cast<Index>(from.time));
+  }
+
+  /// Points a workspace at the memory rows from `first` on: a part of a batch split steps on
+  /// state rows that are memory rows first, first + 1, ... (0 otherwise).
+  void set_memory_rows(Workspace& ws, Index first) const {
+    detail::set_first_row(ws.mechanism, first);
   }
 
   /// Makes room for `steps` more alignment_history entries at once, so that `step` need not
@@ -804,6 +867,48 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
       detail::copy_row(from.alignments[i], to.alignments[i], b);
       detail::copy_row(from.attention_state[i], to.attention_state[i], b);
     }
+  }
+
+  /// dynamic_rnn can split the batch between threads (see the one-mechanism wrapper): every
+  /// mechanism aligns a range of memory rows and the cell's state cuts into rows.
+  static constexpr bool splits_memory_rows =
+      (detail::has_first_row<typename Mechanisms::Workspace>::value && ...) &&
+      detail::has_state_row_ranges<Cell>::value;
+
+  /// Rows [first, first + rows) of every batch-indexed field (alignment_history: of every
+  /// entry); time kept.
+  state_type state_rows(const state_type& s, Index first, Index rows) const {
+    state_type part;
+    part.cell_state = cell_.state_rows(s.cell_state, first, rows);
+    part.attention = detail::copy_rows(s.attention, first, rows);
+    part.time = s.time;
+    for (std::size_t i = 0; i < s.alignments.size(); ++i) {
+      part.alignments.push_back(detail::copy_rows(s.alignments[i], first, rows));
+      part.alignment_history.push_back(detail::history_rows(s.alignment_history[i], first, rows));
+      part.attention_state.push_back(detail::copy_rows(s.attention_state[i], first, rows));
+    }
+    return part;
+  }
+
+  /// Rows [from_first, from_first + rows) of `from` into rows [to_first, ...) of `to`, with
+  /// from's time and its alignment_history entries (to's histories grow to them).
+  void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
+                       Index rows) const {
+    cell_.copy_state_rows(from.cell_state, from_first, to.cell_state, to_first, rows);
+    detail::copy_rows(from.attention, from_first, to.attention, to_first, rows);
+    to.time = from.time;
+    for (std::size_t i = 0; i < from.alignments.size(); ++i) {
+      detail::copy_rows(from.alignments[i], from_first, to.alignments[i], to_first, rows);
+      detail::copy_rows(from.attention_state[i], from_first, to.attention_state[i], to_first,
+                        rows);
+      detail::copy_history_rows(from.alignment_history[i], from_first, to.alignment_history[i],
+                                to_first, rows, static_cast<Index>(from.time));
+    }
+  }
+
+  /// Points a workspace at the memory rows from `first` on (see the one-mechanism wrapper).
+  void set_memory_rows(Workspace& ws, Index first) const {
+    std::apply([first](auto&... m) { (detail::set_first_row(m, first), ...); }, ws.mechanisms);
   }
 
   /// Makes room for `steps` more entries in every alignment_history, so that `step` need not

@@ -74,18 +74,20 @@ class BahdanauScore {
   Index query_depth() const { return query_depth_; }
   bool normalize() const { return normalize_; }
 
-  /// scores[b, t] for t < length[b] (the rest untouched):
+  /// scores[b, t] for t < length[b] (the rest untouched), b the query's rows (memory rows from
+  /// ws.first_row on):
   ///   Σ_k v[k] · tanh(keys[b,t,k] + (query·W_q)[b,k] (+ attention_b[k] when normalize)).
   void operator()(const AttentionMemory<T>& m, const BahdanauAttentionWeights<T>& w,
                   ConstMatrixRef<T> query, MatrixRef<T> scores,
                   AttentionWorkspace<T>& ws) const {
-    gemm<T>(query, as_matrix(w.query_layer_kernel), ws.processed_query);
+    const Index rows = query.rows(), first = ws.first_row;
+    gemm<T>(query, as_matrix(w.query_layer_kernel), ws.processed_query.topRows(rows));
     const auto v = v_.array();
     // Rows are independent: across threads when the build has OpenMP (~30 flops per element,
     // tanh included).
-    parallel_for(m.batch, 30.0 * double(m.time * m.units), [&](Index b) {
+    parallel_for(rows, 30.0 * double(m.time * m.units), [&](Index b) {
       // One fused pass per memory position (no [Tm, U] buffer): add, tanh, dot with v.
-      const auto keys = m.keys_of(b, m.lengths[b]);
+      const auto keys = m.keys_of(first + b, m.lengths[first + b]);
       const auto pq = ws.processed_query.row(b).array();
       for (Index t = 0; t < keys.rows(); ++t) {
         if (normalize_) {  // (keys + pq) + b, TF's order
@@ -159,9 +161,9 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
   void align(ConstMatrixRef<T> query, ConstMatrixRef<T> /*previous_state*/,
              MatrixRef<T> alignments, Workspace& ws) const {
     score_(memory_, w_, query, alignments, ws);
-    for (Index b = 0; b < memory_.batch; ++b) {
-      detail::apply_probability_fn<T>(probability_fn_, alignments.row(b), memory_.lengths[b],
-                                      ws.sort);
+    for (Index b = 0; b < query.rows(); ++b) {
+      detail::apply_probability_fn<T>(probability_fn_, alignments.row(b),
+                                      memory_.lengths[ws.first_row + b], ws.sort);
     }
   }
 

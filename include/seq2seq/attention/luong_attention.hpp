@@ -38,15 +38,16 @@ struct LuongAttentionWeights {
 namespace detail {
 
 /// The multiplicative score shared by LuongAttention and LuongMonotonicAttention:
-/// scores[b, t] = (g ·) Σ_k query[b,k] · keys[b,t,k] for t < length[b] (the rest untouched).
+/// scores[b, t] = (g ·) Σ_k query[b,k] · keys[b,t,k] for t < length[b] (the rest untouched),
+/// b the query's rows, memory rows from first_row on.
 /// The query depth must be num_units: there is no query layer.
 template <class T>
 void luong_scores(const AttentionMemory<T>& m, bool scale, T g, ConstMatrixRef<T> query,
-                  MatrixRef<T> scores) {
-  parallel_for(m.batch, 2.0 * double(m.time * m.units), [&](Index b) {
-    const Index len = m.lengths[b];
+                  MatrixRef<T> scores, Index first_row) {
+  parallel_for(query.rows(), 2.0 * double(m.time * m.units), [&](Index b) {
+    const Index len = m.lengths[first_row + b];
     auto row = scores.row(b).head(len);
-    row.noalias() = query.row(b) * m.keys_of(b, len).transpose();
+    row.noalias() = query.row(b) * m.keys_of(first_row + b, len).transpose();
     if (scale) row *= g;
   });
 }
@@ -111,10 +112,10 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
   /// state is the alignments). Shapes are the caller's contract.
   void align(ConstMatrixRef<T> query, ConstMatrixRef<T> /*previous_state*/,
              MatrixRef<T> alignments, Workspace& ws) const {
-    detail::luong_scores(memory_, scale_, w_.attention_g, query, alignments);
-    for (Index b = 0; b < memory_.batch; ++b) {
-      detail::apply_probability_fn<T>(probability_fn_, alignments.row(b), memory_.lengths[b],
-                                      ws.sort);
+    detail::luong_scores(memory_, scale_, w_.attention_g, query, alignments, ws.first_row);
+    for (Index b = 0; b < query.rows(); ++b) {
+      detail::apply_probability_fn<T>(probability_fn_, alignments.row(b),
+                                      memory_.lengths[ws.first_row + b], ws.sort);
     }
   }
 

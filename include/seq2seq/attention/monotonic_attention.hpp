@@ -245,8 +245,8 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
   void align(ConstMatrixRef<T> query, ConstMatrixRef<T> previous_state, MatrixRef<T> alignments,
              Workspace& ws) const {
     score_(memory_, w_, query, alignments, ws);
-    for (Index b = 0; b < memory_.batch; ++b) {
-      const Index len = memory_.lengths[b];
+    for (Index b = 0; b < query.rows(); ++b) {
+      const Index len = memory_.lengths[ws.first_row + b];
       alignments.row(b).head(len).array() += w_.attention_score_bias;
       probability_(alignments.row(b), previous_state.row(b), len);
     }
@@ -333,10 +333,10 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
   /// alignments [B, Tm] for `query` [B, num_units] and the previous alignments
   /// `previous_state` [B, Tm] (must not alias `alignments`). Shapes are the caller's contract.
   void align(ConstMatrixRef<T> query, ConstMatrixRef<T> previous_state, MatrixRef<T> alignments,
-             Workspace& /*ws*/) const {
-    detail::luong_scores(memory_, scale_, w_.attention_g, query, alignments);
-    for (Index b = 0; b < memory_.batch; ++b) {
-      const Index len = memory_.lengths[b];
+             Workspace& ws) const {
+    detail::luong_scores(memory_, scale_, w_.attention_g, query, alignments, ws.first_row);
+    for (Index b = 0; b < query.rows(); ++b) {
+      const Index len = memory_.lengths[ws.first_row + b];
       alignments.row(b).head(len).array() += w_.attention_score_bias;
       probability_(alignments.row(b), previous_state.row(b), len);
     }

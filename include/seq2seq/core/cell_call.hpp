@@ -28,16 +28,32 @@ struct has_reserve_steps<Cell, std::void_t<decltype(std::declval<const Cell&>().
                                    std::declval<typename Cell::state_type&>(), Index{}))>>
     : std::true_type {};
 
-// Cells whose state can be cut into row ranges and put back (state_rows, copy_state_rows), and
-// whose step runs on the first rows of a larger state and workspace: dynamic_rnn can then split
-// the batch between threads, each running whole steps on its rows, and run rows of different
-// lengths on the prefix of rows still running.
+// Cells whose state can be cut into row ranges and put back (state_rows, copy_state_rows).
 template <class Cell, class = void>
-struct has_state_rows : std::false_type {};
+struct has_state_row_ranges : std::false_type {};
 template <class Cell>
-struct has_state_rows<Cell, std::void_t<decltype(std::declval<const Cell&>().state_rows(
-                                std::declval<const typename Cell::state_type&>(), Index{},
-                                Index{}))>> : std::true_type {};
+struct has_state_row_ranges<
+    Cell, std::void_t<decltype(std::declval<const Cell&>().state_rows(
+              std::declval<const typename Cell::state_type&>(), Index{}, Index{}))>>
+    : std::true_type {};
+
+// Cells whose rows read rows of a memory (an AttentionWrapper): they cannot run on a prefix of
+// sorted rows. When Cell::splits_memory_rows, a part of a batch split steps on its rows of the
+// state and tells its workspace which memory rows they are (set_memory_rows(workspace, first)).
+template <class Cell, class = void>
+struct has_memory_rows : std::false_type {};
+template <class Cell>
+struct has_memory_rows<Cell, std::void_t<decltype(std::declval<const Cell&>().set_memory_rows(
+                                 std::declval<typename Cell::Workspace&>(), Index{}))>>
+    : std::true_type {};
+
+// Cells whose state can be cut into row ranges and whose step runs on the first rows of a larger
+// state and workspace (the bare cells): dynamic_rnn can then split the batch between threads,
+// each running whole steps on its rows, and run rows of different lengths on the prefix of rows
+// still running.
+template <class Cell>
+struct has_state_rows
+    : std::bool_constant<has_state_row_ranges<Cell>::value && !has_memory_rows<Cell>::value> {};
 
 // Cells that can describe the kernel shapes they need for a given input depth (messages):
 // kernel_shapes(input_desc, input_size).

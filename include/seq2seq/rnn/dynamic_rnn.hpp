@@ -107,13 +107,13 @@ void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inpu
                          sequence_length.empty() ? nullptr : sequence_length.data(),
                          batch,
                          steps};
+  Index gates = 4 * out_depth;  // the recurrent kernel's width, when the cell does not say
+  if constexpr (has_input_projection<Cell>::value) {
+    gates = std::max<Index>(cell.input_projection_size(), out_depth);
+  }
+  const double recurrent_bytes = double(out_depth) * double(gates) * sizeof(T);
   if constexpr (has_state_rows<Cell>::value) {
-    Index gates = 4 * out_depth;  // the recurrent kernel's width, when the cell does not say
-    if constexpr (has_input_projection<Cell>::value) {
-      gates = std::max<Index>(cell.input_projection_size(), out_depth);
-    }
-    const int parts = batch_split_parts(batch, steps, depth, out_depth,
-                                        double(out_depth) * double(gates) * sizeof(T));
+    const int parts = batch_split_parts(batch, steps, depth, out_depth, recurrent_bytes);
     if (worth_ragged(whole.lengths, batch, steps)) {
       rnn_ragged(cell, whole, state, parts, buf);
       return;
@@ -134,6 +134,33 @@ void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inpu
         cell.copy_state_rows(part, 0, state, first, rows);
       });
       return;
+    }
+  } else if constexpr (has_memory_rows<Cell>::value) {
+    if constexpr (Cell::splits_memory_rows) {  // an AttentionWrapper over library mechanisms
+      const int parts = batch_split_parts(batch, steps, depth, out_depth, recurrent_bytes);
+      if (parts > 1) {
+        // As above, each part on its rows of the state and of the memory (its workspace says
+        // which). The state goes back after every part has ended: time and alignment_history
+        // are shared by the rows.
+        buf.reserve_parts(parts);
+        for (int p = 0; p < parts; ++p) {
+          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+          cell.copy_state_rows(state, first, buf.part_state(cell, p, state, rows), 0, rows);
+        }
+        run_parts(parts, [&](int p) {
+          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+          auto& loop = buf.loops[static_cast<std::size_t>(p)];
+          cell.set_memory_rows(loop.workspace_for(cell, rows), first);
+          rnn_loop(cell, whole.rows(first, rows), buf.part_states[static_cast<std::size_t>(p)],
+                   loop);
+        });
+        for (int p = 0; p < parts; ++p) {
+          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+          cell.copy_state_rows(buf.part_states[static_cast<std::size_t>(p)], 0, state, first,
+                               rows);
+        }
+        return;
+      }
     }
   }
   buf.reserve_parts(1);
@@ -159,9 +186,11 @@ void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inpu
 /// With set_num_threads(n > 1), a cell whose state can be cut into rows (state_rows,
 /// copy_state_rows: the bare cells and stacks of them) and a batch of at least 16 rows, the batch
 /// is split into up to n parts, each run whole, every step, on a thread of its own (no barrier
-/// inside the time loop); the results do not depend on the split. For such cells, rows of
-/// different lengths cost only their own steps: they are sorted by length and run in segments on
-/// the rows still running (detail::rnn_ragged), with TensorFlow's outputs and states.
+/// inside the time loop); the results do not depend on the split. An AttentionWrapper over the
+/// library's mechanisms splits the same way (set_memory_rows: each part reads its rows of the
+/// memory). For the bare cells, rows of different lengths cost only their own steps: they are
+/// sorted by length and run in segments on the rows still running (detail::rnn_ragged), with
+/// TensorFlow's outputs and states.
 /// `inputs` may be a Tensor3, an Eigen::Tensor<T, 3, Eigen::RowMajor>, a TensorMap (no copy) or
 /// an Eigen expression (evaluated once); another rank, scalar type or layout does not compile.
 /// Throws seq2seq::Error on any shape or length mismatch; allocates nothing per step. To call it
