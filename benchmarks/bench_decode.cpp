@@ -159,19 +159,9 @@ void date_benchmark(benchmark::State& state, Index batch, bool beam, bool sessio
       steps = server.greedy(ids).outputs.sample_id.dimension(1);
     }
   };
-  if (session) {
-    serve();  // warm-up
-    full();
-  } else {
-    full();  // warm-up (per-thread GEMM buffers)
-  }
-  const long long allocs_per_call = bench::allocations_during([&] {
-    if (session) {
-      serve();
-    } else {
-      full();
-    }
-  });
+  auto call = [&] { session ? serve() : full(); };
+  call();  // warm-up (per-thread GEMM buffers, the session's buffers)
+  const long long allocs_per_call = bench::allocations_during(call);
   const long long allocs_full = bench::allocations_during([&] {
     const auto enc = date_model::encode(m, ids);
     if (beam) {
@@ -189,19 +179,7 @@ void date_benchmark(benchmark::State& state, Index batch, bool beam, bool sessio
     }
   });
   for (auto _ : state) {
-    if (session) {
-      serve();
-      benchmark::ClobberMemory();
-      continue;
-    }
-    const auto enc = date_model::encode(m, ids);
-    if (beam) {
-      auto result = date_model::beam(m, enc);
-      benchmark::DoNotOptimize(result.outputs.predicted_ids.data());
-    } else {
-      auto result = date_model::greedy(m, enc);
-      benchmark::DoNotOptimize(result.outputs.sample_id.data());
-    }
+    call();
     benchmark::ClobberMemory();
   }
   const bench::DecoderDims d = date_dims(m, longest);

@@ -600,11 +600,9 @@ class AttentionWrapper {
   }
 
   Workspace make_workspace(Index batch) const {
-    const Index h = cell_.output_size(), dm = mech_.memory_depth();
-    const Index layer_cols = config_.attention_layer.fn ? h + dm : 0;
-    return {RowMatrix<T>(batch, cell_.input_size()), RowMatrix<T>(batch, h),
-            RowMatrix<T>(batch, dm),                 cell_.make_workspace(batch),
-            mech_.make_workspace(),                  RowMatrix<T>(batch, layer_cols)};
+    Workspace ws;
+    prepare_workspace(ws, batch);
+    return ws;
   }
   /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).
   void prepare_workspace(Workspace& ws, Index batch) const {
@@ -920,17 +918,8 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
   }
 
   Workspace make_workspace(Index batch) const {
-    const Index h = cell_.output_size();
-    Workspace ws{RowMatrix<T>(batch, cell_.input_size()), RowMatrix<T>(batch, h), {}, {},
-                 cell_.make_workspace(batch),
-                 std::apply([](const auto&... m) { return std::make_tuple(m.make_workspace()...); },
-                            mechs_)};
-    for_each_mechanism([&](auto index, const auto& mech) {
-      constexpr std::size_t i = decltype(index)::value;
-      const Index dm = mech.memory_depth();
-      ws.context.emplace_back(batch, dm);
-      ws.layer_input.emplace_back(batch, layer(i) ? h + dm : 0);
-    });
+    Workspace ws;
+    prepare_workspace(ws, batch);
     return ws;
   }
   /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).

@@ -135,14 +135,8 @@ class MultiRNNCell {
   }
 
   Workspace make_workspace(Index batch) const {
-    Workspace ws{std::apply([batch](const auto&... c) {
-                   return std::tuple<typename Cells::Workspace...>{c.make_workspace(batch)...};
-                 }, cells_),
-                 {}};
-    for_each_layer([&](auto index, const auto& cell) {
-      constexpr std::size_t k = decltype(index)::value;
-      if constexpr (k + 1 < num_layers) ws.outputs[k].resize(batch, cell.output_size());
-    });
+    Workspace ws;
+    prepare_workspace(ws, batch);
     return ws;
   }
   /// Sizes `ws` for `batch` rows in place (allocates only when a size changes).

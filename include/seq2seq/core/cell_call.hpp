@@ -55,6 +55,19 @@ template <class Cell>
 struct has_state_rows
     : std::bool_constant<has_state_row_ranges<Cell>::value && !has_memory_rows<Cell>::value> {};
 
+// Can dynamic_rnn split a batch of this cell between threads, each running whole steps on its
+// rows? The bare cells, and wrappers whose mechanisms align a range of memory rows.
+template <class Cell>
+constexpr bool splits_batch() {
+  if constexpr (has_state_rows<Cell>::value) {
+    return true;
+  } else if constexpr (has_memory_rows<Cell>::value) {
+    return Cell::splits_memory_rows;
+  } else {
+    return false;
+  }
+}
+
 // Cells that can describe the kernel shapes they need for a given input depth (messages):
 // kernel_shapes(input_desc, input_size).
 template <class Cell, class = void>

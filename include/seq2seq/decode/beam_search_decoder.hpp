@@ -226,16 +226,15 @@ class BeamSearchDecoder {
     s.was_finished.resize(static_cast<std::size_t>(rows));
     s.was_length.resize(static_cast<std::size_t>(rows));
     detail::copy_state(initial_state_, s.gathered, detail::HistoryCopy::kKeepRoom);
-    if (!coverage()) s.state.accumulated_attention_probs.resize(0, 0, 0);
-    if (coverage()) {
-      if constexpr (detail::has_alignments<cell_state_type>()) {
-        const Index tm = alignments_size();
-        s.attention.resize(rows, tm);
-        s.accumulated.resize(rows, tm);
-        detail::attention_probs(initial_state_, s.attention);
-        s.state.accumulated_attention_probs.resize(batch, beams_, tm);
-        std::copy_n(s.attention.data(), rows * tm, s.state.accumulated_attention_probs.data());
-      }
+    if (!coverage()) {
+      s.state.accumulated_attention_probs.resize(0, 0, 0);
+    } else if constexpr (detail::has_alignments<cell_state_type>()) {
+      const Index tm = alignments_size();
+      s.attention.resize(rows, tm);
+      s.accumulated.resize(rows, tm);
+      detail::attention_probs(initial_state_, s.attention);
+      s.state.accumulated_attention_probs.resize(batch, beams_, tm);
+      std::copy_n(s.attention.data(), rows * tm, s.state.accumulated_attention_probs.data());
     }
   }
 

@@ -112,55 +112,43 @@ void run_dynamic_rnn(const Cell& cell, TensorView<typename Cell::Scalar, 3> inpu
     gates = std::max<Index>(cell.input_projection_size(), out_depth);
   }
   const double recurrent_bytes = double(out_depth) * double(gates) * sizeof(T);
-  if constexpr (has_state_rows<Cell>::value) {
+  if constexpr (splits_batch<Cell>()) {
     const int parts = batch_split_parts(batch, steps, depth, out_depth, recurrent_bytes);
-    if (worth_ragged(whole.lengths, batch, steps)) {
-      rnn_ragged(cell, whole, state, parts, buf);
-      return;
+    if constexpr (has_state_rows<Cell>::value) {
+      if (worth_ragged(whole.lengths, batch, steps)) {
+        rnn_ragged(cell, whole, state, parts, buf);
+        return;
+      }
     }
     if (parts > 1) {
-      // Each thread runs every step on its own rows, with its own state and workspace: no
+      // Each thread runs every step on its own rows (of the state and, for a wrapper, of the
+      // memory: its workspace says which), with its own state and workspace: no
       // synchronisation inside the time loop. Rows are independent: the results are those of
-      // one thread.
+      // one thread. The state goes back once every part has ended (a wrapper's time and
+      // alignment_history are shared by its rows).
+      auto rows_of = [batch, parts](int p) {
+        const Index first = batch * p / parts;
+        return std::pair<Index, Index>(first, batch * (p + 1) / parts - first);
+      };
       buf.reserve_parts(parts);
       for (int p = 0; p < parts; ++p) {
-        const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
+        const auto [first, rows] = rows_of(p);
         cell.copy_state_rows(state, first, buf.part_state(cell, p, state, rows), 0, rows);
       }
       run_parts(parts, [&](int p) {
-        const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
-        auto& part = buf.part_states[static_cast<std::size_t>(p)];
-        rnn_loop(cell, whole.rows(first, rows), part, buf.loops[static_cast<std::size_t>(p)]);
-        cell.copy_state_rows(part, 0, state, first, rows);
+        const auto r = rows_of(p);
+        auto& loop = buf.loops[static_cast<std::size_t>(p)];
+        if constexpr (has_memory_rows<Cell>::value) {
+          cell.set_memory_rows(loop.workspace_for(cell, r.second), r.first);
+        }
+        rnn_loop(cell, whole.rows(r.first, r.second),
+                 buf.part_states[static_cast<std::size_t>(p)], loop);
       });
-      return;
-    }
-  } else if constexpr (has_memory_rows<Cell>::value) {
-    if constexpr (Cell::splits_memory_rows) {  // an AttentionWrapper over library mechanisms
-      const int parts = batch_split_parts(batch, steps, depth, out_depth, recurrent_bytes);
-      if (parts > 1) {
-        // As above, each part on its rows of the state and of the memory (its workspace says
-        // which). The state goes back after every part has ended: time and alignment_history
-        // are shared by the rows.
-        buf.reserve_parts(parts);
-        for (int p = 0; p < parts; ++p) {
-          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
-          cell.copy_state_rows(state, first, buf.part_state(cell, p, state, rows), 0, rows);
-        }
-        run_parts(parts, [&](int p) {
-          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
-          auto& loop = buf.loops[static_cast<std::size_t>(p)];
-          cell.set_memory_rows(loop.workspace_for(cell, rows), first);
-          rnn_loop(cell, whole.rows(first, rows), buf.part_states[static_cast<std::size_t>(p)],
-                   loop);
-        });
-        for (int p = 0; p < parts; ++p) {
-          const Index first = batch * p / parts, rows = batch * (p + 1) / parts - first;
-          cell.copy_state_rows(buf.part_states[static_cast<std::size_t>(p)], 0, state, first,
-                               rows);
-        }
-        return;
+      for (int p = 0; p < parts; ++p) {
+        const auto [first, rows] = rows_of(p);
+        cell.copy_state_rows(buf.part_states[static_cast<std::size_t>(p)], 0, state, first, rows);
       }
+      return;
     }
   }
   buf.reserve_parts(1);
