@@ -112,19 +112,25 @@ def _all_cases():
     return cases
 
 
-# Decoding (kind "decode"): the trained date model of tests/golden/trained (char-level GRU(48)
-# encoder, AttentionWrapper(GRU(48), Bahdanau(32, normalize), attention layer 48) decoder,
-# Dense(13)), from source ids to output ids, the encoder included, on the first B held-out
-# strings of date_heldout.tsv. mode "greedy": BasicDecoder + GreedyEmbeddingHelper; "beam":
-# BeamSearchDecoder width 4, length penalty 0.6 (the model file's settings); maximum_iterations
-# 12. The case file holds only source_ids / source_length and the model's path (gen_cases.py).
-# The agreement check compares the ids exactly, logits (greedy) and step scores (beam) within
-# --tol. No FLOP count here (the steps run are known only after decoding): bench_decode has it.
+# Decoding (kind "decode"), from source ids to output ids, the encoder included. model "date":
+# the trained date model of tests/golden/trained (char-level GRU(48) encoder,
+# AttentionWrapper(GRU(48), Bahdanau(32, normalize), attention layer 48) decoder, Dense(13)) on
+# the first B held-out strings of date_heldout.tsv, maximum_iterations 12. model "nmt": the same
+# architecture at the NMT sizes of bench_decode's synthetic decoder (gen_cases.py writes its
+# model file with random weights: embeddings 256, encoder and decoder GRU 512, Bahdanau 512,
+# attention layer 512, 8000 target classes, end token never chosen, so every call runs
+# maximum_iterations = 50 steps) on B random source strings of 50 ids. mode "greedy":
+# BasicDecoder + GreedyEmbeddingHelper; "beam": BeamSearchDecoder width 4, length penalty 0.6
+# (the model file's settings). The case file holds only source_ids / source_length and the
+# model's path (gen_cases.py). The agreement check compares the ids exactly, logits (greedy) and
+# step scores (beam) within --tol. No FLOP count here (the steps run are known only after
+# decoding): bench_decode has it.
 @dataclass(frozen=True)
 class DecodeCase:
     name: str
     mode: str                  # "greedy" | "beam"
     B: int
+    model: str = "date"        # "date" | "nmt"
     peers: tuple = ("ours", "tf", "tf_graph")
     kind: str = "decode"
     big: bool = False
@@ -134,18 +140,21 @@ class DecodeCase:
 
     @property
     def cell(self):
-        return "date_" + self.mode
+        return self.model + "_" + self.mode
 
     def flops(self):
         return None
 
     def shape_str(self):
-        return f"date model B{self.B}" + (" K4" if self.mode == "beam" else "")
+        what = "date model" if self.model == "date" else "NMT decoder"
+        return f"{what} B{self.B}" + (" K4" if self.mode == "beam" else "")
 
 
 def _decode_cases():
-    return [DecodeCase(f"date_{mode}_b{B}", mode, B)
+    date = [DecodeCase(f"date_{mode}_b{B}", mode, B)
             for B in (1, 64, 500) for mode in ("greedy", "beam")]
+    return date + [DecodeCase(f"nmt_{mode}_b64", mode, 64, model="nmt", big=True, seed=2000)
+                   for mode in ("greedy", "beam")]
 
 
 CASES = _all_cases() + _decode_cases()

@@ -20,6 +20,9 @@ Tensor names (every array float32):
   onnx/W [1, 4H, In], onnx/R [1, 4H, H], onnx/B [1, 8H] (i, o, f, c), onnx/QW [1, H, U],
   onnx/MW [1, Dm, U], onnx/V [1, U]                                     (AttnLSTM cases)
 In = I for a bare layer, I + Dm inside the wrapper (kernel rows are [input ; attention ; h]).
+Decode cases: source_ids [B, S] and source_length [B] (int32); the date cases use the trained
+model of tests/golden/trained, the NMT cases OUT_DIR/nmt_model.safetensors (written here, see
+nmt_model).
 """
 import os
 import sys
@@ -32,7 +35,7 @@ from safetensors_io import write_safetensors  # noqa: E402
 
 from cases import BY_NAME, CASES  # noqa: E402
 
-GEN_VERSION = "3"
+GEN_VERSION = "5"
 
 
 def _w(rng, rows, cols):
@@ -129,10 +132,70 @@ DATE_MODEL = os.path.join(TRAINED, "date_attention_model.safetensors")
 DATE_HELDOUT = os.path.join(TRAINED, "date_heldout.tsv")
 
 
+# The NMT decode cases' model: the date model's architecture and TF 1.x names at the sizes of
+# bench_decode's synthetic NMT decoder, random weights (_w / _b). The output bias ~ N(0, 2^2) makes
+# each step's top classes far apart (ids and beams do not hinge on rounding, so every peer picks
+# the same); the end token's bias is -1e4, so no row ever finishes.
+NMT = dict(source_vocab=1000, target_vocab=8000, embedding=256, units=512, attention_units=512,
+           attention_layer=512, source_length=50, maximum_iterations=50, go=1, eos=2, seed=2000)
+
+
+def nmt_model(path):
+    """Writes the NMT model file (once per generator version)."""
+    from safetensors_io import read_safetensors
+    if os.path.exists(path):
+        try:
+            if read_safetensors(path)[1].get("gen_version") == GEN_VERSION:
+                return
+        except ValueError:
+            pass
+    n = NMT
+    rng = np.random.default_rng(n["seed"])
+    E, H, U, A, V = (n[k] for k in ("embedding", "units", "attention_units", "attention_layer",
+                                    "target_vocab"))
+    att = "decoder/attention_wrapper/"
+    t = {"embedding/source": rng.standard_normal((n["source_vocab"], E)).astype(np.float32),
+         "embedding/target": rng.standard_normal((V, E)).astype(np.float32),
+         "decoder/memory_layer/kernel": _w(rng, H, U),
+         att + "bahdanau_attention/query_layer/kernel": _w(rng, H, U),
+         att + "bahdanau_attention/attention_v": _b(rng, U),
+         att + "bahdanau_attention/attention_g": np.float32(np.sqrt(1.0 / U)).reshape(()),
+         att + "bahdanau_attention/attention_b": _b(rng, U),
+         att + "attention_layer/kernel": _w(rng, H + H, A),
+         "output_projection/kernel": _w(rng, A, V),
+         "output_projection/bias": (2.0 * rng.standard_normal(V)).astype(np.float32)}
+    t["output_projection/bias"][n["eos"]] = -1e4
+    for scope, inputs in (("encoder/gru_cell/", E), (att + "gru_cell/", E + A)):
+        t[scope + "gates/kernel"] = _w(rng, inputs + H, 2 * H)
+        t[scope + "gates/bias"] = _b(rng, 2 * H)
+        t[scope + "candidate/kernel"] = _w(rng, inputs + H, H)
+        t[scope + "candidate/bias"] = _b(rng, H)
+    import json
+    meta = dict(gen_version=GEN_VERSION, task="synthetic NMT-sized decoder (random weights)",
+                source_vocab=json.dumps(["<pad>", "<unk>"] +
+                                        [f"s{i}" for i in range(2, n["source_vocab"])]),
+                target_vocab=json.dumps([f"t{i}" for i in range(V)]), pad_id=0, unk_id=1,
+                go_id=n["go"], eos_id=n["eos"], normalize=1, output_attention=1,
+                alignment_history=1, cell="gru", mechanism="bahdanau",
+                maximum_iterations=n["maximum_iterations"], beam_width=4,
+                length_penalty_weight=0.6, coverage_penalty_weight=0.0)
+    write_safetensors(path, {k: np.asarray(v, np.float32) for k, v in t.items()},  # 0-d kept
+                      {k: str(v) for k, v in meta.items()})
+
+
+def nmt_decode_tensors(c):
+    """B random source strings of NMT["source_length"] ids (none PAD or UNK)."""
+    rng = np.random.default_rng(c.seed)
+    ids = rng.integers(2, NMT["source_vocab"], (c.B, NMT["source_length"])).astype(np.int32)
+    return {"source_ids": ids, "source_length": np.full(c.B, ids.shape[1], np.int32)}
+
+
 def decode_tensors(c):
     """source_ids [B, S] int32 (PAD past each length, UNK for unknown characters, as the
     training script's encode_sources) and source_length [B] int32 of the first B held-out
-    strings; the vocabulary comes from the model file's metadata."""
+    strings; the vocabulary comes from the model file's metadata. NMT cases: nmt_decode_tensors."""
+    if c.model == "nmt":
+        return nmt_decode_tensors(c)
     import json
     from safetensors_io import read_safetensors
     _, meta = read_safetensors(DATE_MODEL)
@@ -150,10 +213,10 @@ def decode_tensors(c):
     return {"source_ids": ids, "source_length": np.array([len(s) for s in sources], np.int32)}
 
 
-def decode_metadata(c, width):
+def decode_metadata(c, width, model):
     # The keys every peer's load_case / CaseMeta expects, plus mode and model.
     return dict(gen_version=GEN_VERSION, name=c.name, kind=c.kind, cell=c.cell, mode=c.mode,
-                model=DATE_MODEL, B=c.B, T=width, I=0, H=0, U=0, Tm=width, Dm=0,
+                model=model, B=c.B, T=width, I=0, H=0, U=0, Tm=width, Dm=0,
                 output_attention=1, forget_bias=0.0, seed=c.seed)
 
 
@@ -174,6 +237,10 @@ def ensure(out_dir, cases):
     paths = {}
     for c in cases:
         path = case_path(out_dir, c.name)
+        model = DATE_MODEL
+        if c.kind == "decode" and c.model == "nmt":
+            model = os.path.join(out_dir, "nmt_model.safetensors")
+            nmt_model(model)
         if os.path.exists(path):
             try:
                 _, meta = read_safetensors(path)
@@ -184,7 +251,7 @@ def ensure(out_dir, cases):
                 pass
         if c.kind == "decode":
             t = decode_tensors(c)
-            write_safetensors(path, t, decode_metadata(c, t["source_ids"].shape[1]))
+            write_safetensors(path, t, decode_metadata(c, t["source_ids"].shape[1], model))
         else:
             write_safetensors(path, case_tensors(c), metadata(c))
         paths[c.name] = path

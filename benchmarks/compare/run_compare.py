@@ -42,7 +42,8 @@ PEER_LABEL = {"ours": "ours", "ours_eigen": "ours, Eigen alone", "onednn": "oneD
               "ort": "ORT AttnLSTM"}
 CELL_LABEL = {"gru": "GRU (TF1: reset before matmul)", "gru_ra": "GRU (reset_after)",
               "lstm": "LSTM", "date_greedy": "date model, greedy",
-              "date_beam": "date model, beam 4"}
+              "date_beam": "date model, beam 4", "nmt_greedy": "NMT decoder, greedy",
+              "nmt_beam": "NMT decoder, beam 4"}
 OUTPUT_NAMES = ("outputs", "final_h", "final_c", "final_attention")
 # Decode cases: ids must be equal; the float outputs (greedy logits, beam step scores) are
 # compared as OUTPUT_NAMES are.
@@ -396,10 +397,10 @@ def main():
                     help="Python with Debian's torch")
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--big-rounds", type=int, default=3, help="rounds for the B128 cases")
+    ap.add_argument("--big-rounds", type=int, default=3, help="rounds for the slow cases (B128, NMT decoding)")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per timing run")
     ap.add_argument("--min-iters", type=int, default=3)
-    ap.add_argument("--big-min-iters", type=int, default=2, help="min calls per run, B128")
+    ap.add_argument("--big-min-iters", type=int, default=2, help="min calls per run, slow cases")
     ap.add_argument("--quiet", type=float, default=0.25,
                     help="max cores other processes may use during a timed run; a run above "
                          "it is repeated after waiting for a quiet machine")
