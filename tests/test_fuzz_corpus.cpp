@@ -60,6 +60,7 @@ void replay(const std::string& name, Target target, std::size_t at_least) {
 TEST(FuzzCorpus, Safetensors) { replay("safetensors", seq2seq::fuzz::fuzz_safetensors, 20); }
 TEST(FuzzCorpus, Npz) { replay("npz", seq2seq::fuzz::fuzz_npz, 20); }
 TEST(FuzzCorpus, Shapes) { replay("shapes", seq2seq::fuzz::fuzz_shapes, 20); }
+TEST(FuzzCorpus, TFCheckpoint) { replay("tf_checkpoint", seq2seq::fuzz::fuzz_tf_checkpoint, 6); }
 
 // The crasher that found the layout converters' overflow (tests/fuzz/regressions/safetensors/
 // layout_*): a Keras recurrent_kernel [2^62, 0] is a valid empty tensor, and 4 * 2^62 wrapped to

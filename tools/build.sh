@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
 packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
-          libopenblas-dev libdnnl-dev libstb-dev)
+          libopenblas-dev libdnnl-dev libstb-dev libsnappy-dev)
 # The fuzzing and sanitizer stages of `test` build with Clang, whose sanitizer, libFuzzer and
 # OpenMP runtimes are packages of their own (GCC's come with g++).
 [ "$mode" != test ] || packages+=(clang libclang-rt-14-dev libomp-14-dev)

@@ -10,7 +10,7 @@
 #   bash tools/fuzz.sh merge     minimise corpus/<target>/ together with what the runs found
 #                                (libFuzzer -merge=1 on edge coverage, -use_counters=0, which
 #                                keeps the corpus small) and replace the committed corpus with it
-# FUZZ_TARGETS selects harnesses (default: "safetensors npz shapes"). BUILD_DIR overrides the
+# FUZZ_TARGETS selects harnesses (default: "safetensors npz shapes tf_checkpoint"). BUILD_DIR overrides the
 # build directory (default: build-fuzz/ in the checkout); new inputs and crashers go there, never
 # into the checkout (except with merge). Needs clang and libclang-rt-14-dev (tools/build.sh
 # installs them).
@@ -18,7 +18,7 @@ set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-fuzz}
-targets=${FUZZ_TARGETS:-safetensors npz shapes}
+targets=${FUZZ_TARGETS:-safetensors npz shapes tf_checkpoint}
 fuzz_dir=$root/tests/fuzz
 
 # -O0 compiles 3x faster (CI's short runs), -O1 fuzzes 3x faster (campaigns); FUZZ_OPT overrides.

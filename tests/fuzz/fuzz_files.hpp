@@ -8,8 +8,10 @@
 // size the file merely claims) is a finding.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +25,9 @@
 #include <seq2seq/io/pytorch.hpp>
 #include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/io/tf1.hpp>
+#include <seq2seq/io/tf_checkpoint.hpp>
+
+#include "../tf_table_writer.hpp"
 
 namespace seq2seq::fuzz {
 
@@ -225,6 +230,55 @@ inline void fuzz_npz(const std::uint8_t* data, std::size_t size) {
   allow_error([&] {
     const auto file = io::NpzFile::parse(std::move(bytes), "fuzz");
     exercise_file(file);
+  });
+}
+
+/// Target 4: a TensorFlow checkpoint (TFCheckpoint::parse). The first byte is the mode:
+///  - bit 0 clear: [u16 LE n][n bytes: the .index][the rest: the data] — the table as given
+///    (footer, blocks, checksums, restarts);
+///  - bit 0 set: records [u8 key length][key][u16 LE value length][value] until a key length of
+///    255, then the data: the harness writes them into a valid table (sorted, duplicates
+///    dropped, three entries per block, Snappy-compressed when bit 1 is set), so that mutations
+///    of the BundleHeaderProto and BundleEntryProto bytes get past the block checksums;
+///  - bit 2: the data is two shards, split at its middle (else one).
+inline void fuzz_tf_checkpoint(const std::uint8_t* data, std::size_t size) {
+  if (size < 3) return;
+  const std::uint8_t mode = data[0];
+  const char* bytes = reinterpret_cast<const char*>(data);
+  std::size_t at = 1;
+  std::string index;
+  if ((mode & 1) == 0) {
+    const std::size_t n = std::min<std::size_t>(data[1] | (std::size_t(data[2]) << 8), size - 3);
+    index.assign(bytes + 3, n);
+    at = 3 + n;
+  } else {
+    std::map<std::string, std::string> entries;
+    while (at < size && data[at] != 255) {
+      const std::size_t key_length = std::min<std::size_t>(data[at], size - at - 1);
+      std::string key(bytes + at + 1, key_length);
+      at += 1 + key_length;
+      if (at + 2 > size) break;
+      const std::size_t value_length = std::min<std::size_t>(data[at] | (std::size_t(data[at + 1]) << 8), size - at - 2);
+      entries.emplace(std::move(key), std::string(bytes + at + 2, value_length));
+      at += 2 + value_length;
+    }
+    at = std::min(at + 1, size);
+    index = tf_table_writer::write_table(tf_table_writer::Entries(entries.begin(), entries.end()), 3,
+                                         (mode & 2) != 0);
+  }
+  const std::string rest(bytes + at, size - at);
+  std::vector<std::string> shards{rest};
+  if (mode & 4) shards = {rest.substr(0, rest.size() / 2), rest.substr(rest.size() / 2)};
+  allow_error([&] {
+    const auto ckpt = io::TFCheckpoint::parse(std::move(index), std::move(shards), "fuzz");
+    exercise_file(ckpt);
+    for (const auto& entry : ckpt.unreadable()) {
+      const std::string& name = entry.first;  // a structured binding cannot be captured in C++17
+      allow_error([&] { (void)ckpt.strings(name); });
+      allow_error([&] { (void)ckpt.tensor<float, 1>(name); });
+      (void)ckpt.is_training_state(name);
+    }
+    for (const auto& [name, key] : ckpt.variables()) (void)ckpt.is_training_state(name);
   });
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed inputs of the fuzz harnesses (standard library only, no numpy):
 corpus/safetensors/seed_* and corpus/npz/seed_*, in the layouts the converters read (TF 1.x,
-Keras, PyTorch, Bahdanau) and with every dtype. libFuzzer's -merge=1 then keeps what adds
+Keras, PyTorch, Bahdanau) and with every dtype; corpus/tf_checkpoint/seed_* from the checkpoints
+TensorFlow wrote under tests/golden/checkpoints, in both modes of fuzz_tf_checkpoint. libFuzzer's -merge=1 then keeps what adds
 coverage (tools/fuzz.sh --merge). Usage: python3 tests/fuzz/make_seeds.py"""
 import io
 import json
@@ -151,6 +152,65 @@ def main():
     write(npz_dir, "dtypes", b"\x00" + npz(members))
     write(npz_dir, "built_fortran",
           built([("a.npy", npy([2, 3, 2], ">f8", fortran=True)), ("b.npy", npy([4], "<i8", version=3))], True))
+    tf_checkpoint_seeds(write)
+
+
+def read_varint(b, i):
+    value, shift = 0, 0
+    while True:
+        byte = b[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def table_entries(index):
+    """The (key, value) pairs of a TensorFlow .index table (no checks: TensorFlow wrote it)."""
+    def block(offset, size):
+        contents = index[offset:offset + size]
+        assert index[offset + size] == 0, "compressed block"
+        restarts = struct.unpack_from("<I", contents, len(contents) - 4)[0]
+        limit, i, key, out = len(contents) - 4 - 4 * restarts, 0, b"", []
+        while i < limit:
+            shared, i = read_varint(contents, i)
+            non_shared, i = read_varint(contents, i)
+            size_, i = read_varint(contents, i)
+            key = key[:shared] + contents[i:i + non_shared]
+            i += non_shared
+            out.append((key, contents[i:i + size_]))
+            i += size_
+        return out
+
+    footer = index[-48:]
+    _, i = read_varint(footer, 0)
+    _, i = read_varint(footer, i)
+    index_offset, i = read_varint(footer, i)
+    index_size, i = read_varint(footer, i)
+    entries = []
+    for _, handle in block(index_offset, index_size):
+        offset, j = read_varint(handle, 0)
+        size, _ = read_varint(handle, j)
+        entries += block(offset, size)
+    return entries
+
+
+def tf_checkpoint_seeds(write):
+    directory = os.path.join(HERE, "corpus", "tf_checkpoint")
+    os.makedirs(directory, exist_ok=True)
+    golden = os.path.join(HERE, "..", "golden", "checkpoints")
+    for case, prefix in [("tf1_saver", "model.ckpt-1"), ("keras_weights", "weights"),
+                         ("saved_model", "model/variables/variables")]:
+        with open(os.path.join(golden, case, prefix + ".index"), "rb") as f:
+            index = f.read()
+        with open(os.path.join(golden, case, prefix + ".data-00000-of-00001"), "rb") as f:
+            data = f.read()
+        write(directory, case + "_raw", b"\x00" + struct.pack("<H", len(index)) + index + data)
+        records = b"".join(bytes([len(k)]) + k + struct.pack("<H", len(v)) + v
+                           for k, v in table_entries(index))
+        write(directory, case + "_entries", b"\x01" + records + b"\xff" + data)
+        write(directory, case + "_snappy", b"\x03" + records + b"\xff" + data)
 
 
 if __name__ == "__main__":

@@ -245,6 +245,13 @@ class TensorFile {
 
   void add_metadata(const std::string& key, std::string value) { metadata_.emplace(key, std::move(value)); }
 
+  /// Lists a tensor the file holds but the accessors cannot return (a string tensor, say):
+  /// asking for it throws "tensor '<name>' cannot be read: <reason>".
+  void add_unreadable(const std::string& tensor_name, std::string reason) {
+    unreadable_[tensor_name] = std::move(reason);
+  }
+  const std::map<std::string, std::string>& unreadable_entries() const { return unreadable_; }
+
  private:
   const Entry& entry(const std::string& tensor_name) const;
   const Entry& float_entry(const std::string& tensor_name, const char* what) const;
@@ -257,6 +264,7 @@ class TensorFile {
   std::vector<std::string> blocks_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::string> metadata_;
+  std::map<std::string, std::string> unreadable_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -295,7 +303,11 @@ inline std::string TensorFile::metadata(const std::string& key) const {
 
 inline const TensorFile::Entry& TensorFile::entry(const std::string& tensor_name) const {
   const auto it = entries_.find(tensor_name);
-  if (it == entries_.end()) fail("no tensor named '", tensor_name, "' (file has ", entries_.size(), " tensors)");
+  if (it == entries_.end()) {
+    const auto un = unreadable_.find(tensor_name);
+    if (un != unreadable_.end()) fail("tensor '", tensor_name, "' cannot be read: ", un->second);
+    fail("no tensor named '", tensor_name, "' (file has ", entries_.size(), " tensors)");
+  }
   return it->second;
 }
 
