@@ -2310,7 +2310,7 @@ TEST(Errors, SafetensorsMissingTensor) {
   const auto f = safetensors({f32("w", {2, 3})});
   EXPECT_TRUE(throws_error([&] { f.tensor<float, 2>("v"); },
                            {"safetensors file '<memory>': no tensor named 'v' (file has 1 "
-                            "tensors)"}));
+                            "tensors; closest: 'w')"}));
 }
 
 //@ SafetensorsFile::tensor | an integer tensor read as float |
@@ -2469,7 +2469,7 @@ TEST(Errors, NpzNotZip) {
 TEST(Errors, NpzMissingTensor) {
   const auto f = io::NpzFile::parse(make_zip({{"a.npy", npy("<f4", "(2,)", std::string(8, '\0'))}}));
   EXPECT_TRUE(throws_error([&] { f.tensor<float, 1>("b"); },
-                           {"npz file '<memory>': no tensor named 'b' (file has 1 tensors)"}));
+                           {"npz file '<memory>': no tensor named 'b' (file has 1 tensors; closest: 'a')"}));
 }
 
 //@ NpzFile::parse | a member with less data than its .npy header declares |

@@ -23,6 +23,8 @@ golden_common.py), then runs the other generators, each in its own process
            tools/train/train_date_attention.py   tests/golden/trained/  (trains, ~45 s)
   torch    tools/train/train_torch_rnn.py        tests/golden/trained/  (Debian python3-torch,
                                                  run by /usr/bin/python3; trains, ~1 min)
+  checkpoints tools/reference/gen_checkpoints.py tests/golden/checkpoints/ (TensorFlow
+                                                 checkpoints and what TF's reader says of them)
 Run:  tools/reference/.venv/bin/python tools/reference/gen_golden.py [--only core,npz,...]
 """
 import argparse
@@ -52,6 +54,7 @@ SUBPROCESS_GENERATORS = [
     ("trained", VENV_PYTHON, "tools/train/train_keras_gru.py"),
     ("trained", VENV_PYTHON, "tools/train/train_date_attention.py"),
     ("torch", "/usr/bin/python3", "tools/train/train_torch_rnn.py"),
+    ("checkpoints", VENV_PYTHON, "tools/reference/gen_checkpoints.py"),
 ]
 
 

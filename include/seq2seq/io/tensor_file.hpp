@@ -146,6 +146,59 @@ class ElementCounter {
   bool has_zero_ = false;
 };
 
+/// Edit distance between two names (insertions, deletions, substitutions), for suggestions.
+inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+/// Up to `count` of `names` closest to `wanted` (edit distance, then name order), quoted and
+/// comma-separated: "'a', 'b'". Empty if there are no names.
+template <class Names>
+std::string closest_names(const Names& names, const std::string& wanted, std::size_t count = 3) {
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto& name : names) scored.emplace_back(edit_distance(name, wanted), name);
+  const std::size_t n = std::min(count, scored.size());
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(n), scored.end());
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += (i ? ", '" : "'") + scored[i].second + "'";
+  return out;
+}
+
+/// Whether a tensor name is what training keeps beside the weights, by the names TensorFlow and
+/// Keras give it: optimizer slots (".../Adam", ".../Adam_1", ".../Momentum", ...), TF2
+/// "optimizer/..." and ".OPTIMIZER_SLOT" keys, "global_step", "beta1_power", "beta2_power",
+/// "save_counter/..." and the object graph.
+inline bool is_training_state_name(const std::string& name) {
+  const auto ends_with = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (name.rfind("optimizer/", 0) == 0 || name.rfind("save_counter/", 0) == 0 ||
+      name.find("/.OPTIMIZER_SLOT/") != std::string::npos) {
+    return true;
+  }
+  if (name == "global_step" || name == "beta1_power" || name == "beta2_power" ||
+      name == "_CHECKPOINTABLE_OBJECT_GRAPH") {
+    return true;
+  }
+  for (const std::string_view slot : {"/Adam", "/Adam_1", "/Adagrad", "/Momentum", "/RMSProp",
+                                      "/RMSProp_1", "/Ftrl", "/Ftrl_1", "/ExponentialMovingAverage"}) {
+    if (ends_with(slot)) return true;
+  }
+  return false;
+}
+
 }  // namespace detail
 
 /// Named tensors read from a weight file, already validated, with their raw little-endian,
@@ -306,7 +359,10 @@ inline const TensorFile::Entry& TensorFile::entry(const std::string& tensor_name
   if (it == entries_.end()) {
     const auto un = unreadable_.find(tensor_name);
     if (un != unreadable_.end()) fail("tensor '", tensor_name, "' cannot be read: ", un->second);
-    fail("no tensor named '", tensor_name, "' (file has ", entries_.size(), " tensors)");
+    std::vector<std::string> keys;
+    for (const auto& kv : entries_) keys.push_back(kv.first);
+    fail("no tensor named '", tensor_name, "' (file has ", entries_.size(), " tensors",
+         entries_.empty() ? "" : "; closest: ", detail::closest_names(keys, tensor_name), ")");
   }
   return it->second;
 }

@@ -67,6 +67,13 @@ class TFCheckpoint : public TensorFile {
   /// key. Both names are readable through the TensorFile accessors. Empty for TF1 checkpoints.
   const std::map<std::string, std::string>& variables() const { return variables_; }
 
+  /// The checkpoint key a name stands for: variables()[name] for a TF2 variable name, else the
+  /// name itself.
+  const std::string& key_of(const std::string& tensor_name) const {
+    const auto it = variables_.find(tensor_name);
+    return it == variables_.end() ? tensor_name : it->second;
+  }
+
   /// Tensors that are listed in the checkpoint but cannot be read as numbers -> why ("string",
   /// "variant", "partitioned into 2 slices", …). tensor() on one throws with that reason.
   const std::map<std::string, std::string>& unreadable() const { return unreadable_entries(); }
@@ -314,24 +321,7 @@ inline std::vector<std::string> TFCheckpoint::strings(const std::string& tensor_
 }
 
 inline bool TFCheckpoint::is_training_state(const std::string& tensor_name) const {
-  const auto ends_with = [&](const std::string& suffix) {
-    return tensor_name.size() >= suffix.size() &&
-           tensor_name.compare(tensor_name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  if (training_names_.count(tensor_name)) return true;
-  if (tensor_name.rfind("optimizer/", 0) == 0 || tensor_name.rfind("save_counter/", 0) == 0 ||
-      tensor_name.find("/.OPTIMIZER_SLOT/") != std::string::npos) {
-    return true;
-  }
-  if (tensor_name == "global_step" || tensor_name == "beta1_power" ||
-      tensor_name == "beta2_power" || tensor_name == "_CHECKPOINTABLE_OBJECT_GRAPH") {
-    return true;
-  }
-  for (const char* slot : {"/Adam", "/Adam_1", "/Adagrad", "/Momentum", "/RMSProp", "/RMSProp_1",
-                           "/Ftrl", "/Ftrl_1", "/ExponentialMovingAverage"}) {
-    if (ends_with(slot)) return true;
-  }
-  return false;
+  return training_names_.count(tensor_name) != 0 || detail::is_training_state_name(tensor_name);
 }
 
 }  // namespace seq2seq::io
