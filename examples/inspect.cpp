@@ -1,0 +1,264 @@
+// seq2seq-inspect: what is in a weight file, and what this library can build from it — like
+// TensorFlow's inspect_checkpoint, without TensorFlow.
+//
+//   seq2seq-inspect FILE
+//
+// FILE is a TensorFlow checkpoint (its prefix, its .index file, or a SavedModel directory), a
+// .safetensors or an .npz file. Prints every tensor (name, dtype, shape, bytes; for TF2
+// checkpoints the variable's TensorFlow name with its checkpoint key), which naming the file
+// uses, and each cell and mechanism the io:: builders can make from it, with the call that makes
+// it — each one actually built, or the builder's error. Exit status 0, or 1 on an unreadable
+// file (the error on stderr), 2 on bad usage.
+#include <seq2seq/io/keras.hpp>
+#include <seq2seq/io/npz.hpp>
+#include <seq2seq/io/pytorch.hpp>
+#include <seq2seq/io/safetensors.hpp>
+#include <seq2seq/io/tf1.hpp>
+#include <seq2seq/io/tf_checkpoint.hpp>
+
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using seq2seq::Index;
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string scope_of(const std::string& name, const std::string& suffix) {
+  return name.substr(0, name.size() - suffix.size());
+}
+
+std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+/// Bytes of a tensor: elements times the dtype's size.
+std::uint64_t bytes_of(const std::string& dtype, const std::vector<std::int64_t>& shape) {
+  const auto* info = seq2seq::io::detail::find_dtype(dtype);
+  std::uint64_t n = info ? info->size : 0;
+  for (const auto d : shape) n *= static_cast<std::uint64_t>(d);
+  return n;
+}
+
+/// One build attempt: the call a user would write, and what it gave.
+struct Candidate {
+  std::string call;
+  std::function<std::string()> build;  // a description of what was built; throws on failure
+};
+
+template <class File>
+std::vector<Candidate> candidates(const File& file) {
+  namespace io = seq2seq::io;
+  std::vector<Candidate> out;
+  std::set<std::string> names;
+  for (const auto& n : file.names()) names.insert(n);
+  const auto has = [&](const std::string& n) { return names.count(n) != 0; };
+  const auto cols = [&](const std::string& n) { return file.shape(n).size() == 2 ? file.shape(n)[1] : -1; };
+  const auto rows = [&](const std::string& n) { return file.shape(n).size() == 2 ? file.shape(n)[0] : -1; };
+  const auto describe_cell = [](const auto& cell, const char* kind) {
+    std::ostringstream s;
+    s << kind << ", " << cell.output_size() << " units, input size " << cell.input_size();
+    return s.str();
+  };
+  const auto memory_for = [&](const std::string& kernel) {
+    return seq2seq::Tensor3<float>(1, 1, std::max<Index>(rows(kernel), 0)).setZero();
+  };
+  for (const auto& n : names) {
+    if (ends_with(n, "/gates/kernel") && has(scope_of(n, "/gates/kernel") + "/candidate/kernel")) {
+      const std::string scope = scope_of(n, "/gates/kernel");
+      out.push_back({"io::tf1::gru_cell<float>(file, " + quoted(scope) + ")", [&file, scope, describe_cell] {
+                       return describe_cell(io::tf1::gru_cell<float>(file, scope), "GRU (TF 1.x)");
+                     }});
+    } else if (ends_with(n, "/recurrent_kernel") && has(scope_of(n, "/recurrent_kernel") + "/kernel")) {
+      const std::string scope = scope_of(n, "/recurrent_kernel");
+      if (rows(n) > 0 && cols(n) == 3 * rows(n)) {
+        out.push_back({"io::keras::gru_cell<float>(file, " + quoted(scope) + ")", [&file, scope, describe_cell] {
+                         const auto cell = io::keras::gru_cell<float>(file, scope);
+                         return describe_cell(cell, cell.reset_after() ? "GRU (Keras, reset_after)" : "GRU (Keras)");
+                       }});
+      } else if (rows(n) > 0 && cols(n) == 4 * rows(n)) {
+        out.push_back({"io::keras::lstm_cell<float>(file, " + quoted(scope) + ")", [&file, scope, describe_cell] {
+                         return describe_cell(io::keras::lstm_cell<float>(file, scope), "LSTM (Keras)");
+                       }});
+      }
+    } else if (ends_with(n, "lstm_cell/kernel") && has(scope_of(n, "/kernel") + "/bias") &&
+               !has(scope_of(n, "/kernel") + "/recurrent_kernel")) {
+      const std::string scope = scope_of(n, "/kernel");
+      out.push_back({"io::tf1::lstm_cell<float>(file, " + quoted(scope) + ")", [&file, scope, describe_cell] {
+                       return describe_cell(io::tf1::lstm_cell<float>(file, scope), "LSTM (TF 1.x)");
+                     }});
+    } else if (ends_with(n, "/query_layer/kernel") && has(scope_of(n, "/query_layer/kernel") + "/attention_v")) {
+      const std::string scope = scope_of(n, "/query_layer/kernel");
+      for (const auto& m : names) {
+        if (!ends_with(m, "memory_layer/kernel")) continue;
+        const std::string memory_scope = scope_of(m, "/kernel");
+        out.push_back({"io::tf1::bahdanau_attention<float>(file, memory, {}, " + quoted(scope) + ", " +
+                           quoted(memory_scope) + ")",
+                       [&file, scope, memory_scope, m, memory_for] {
+                         const auto a = io::tf1::bahdanau_attention<float>(file, memory_for(m), {}, scope, memory_scope);
+                         return "Bahdanau attention, " + std::to_string(a.num_units()) + " units" +
+                                (a.normalize() ? ", normalized" : "");
+                       }});
+      }
+    } else if (ends_with(n, "/attention_v") && has(scope_of(n, "/attention_v") + "/kernel")) {
+      // TensorFlow Addons: the query layer is <scope>/kernel; the memory layer another kernel.
+      const std::string scope = scope_of(n, "/attention_v");
+      for (const auto& m : names) {
+        if (!ends_with(m, "/kernel") || m == scope + "/kernel" || m.find("Attention") == std::string::npos ||
+            cols(m) != cols(scope + "/kernel") || m.find("attention_layer") != std::string::npos) {
+          continue;
+        }
+        const std::string memory_scope = scope_of(m, "/kernel");
+        out.push_back({"io::keras::bahdanau_attention<float>(file, memory, {}, " + quoted(scope) + ", " +
+                           quoted(memory_scope) + ")",
+                       [&file, scope, memory_scope, m, memory_for] {
+                         const auto a = io::keras::bahdanau_attention<float>(file, memory_for(m), {}, scope, memory_scope);
+                         return "Bahdanau attention (TensorFlow Addons), " + std::to_string(a.num_units()) + " units" +
+                                (a.normalize() ? ", normalized" : "");
+                       }});
+      }
+    } else if (n.rfind("weight_ih_l", 0) != std::string::npos || n.find(".weight_ih_l") != std::string::npos) {
+      const auto at = n.find("weight_ih_l");
+      const std::string prefix = n.substr(0, at);
+      std::string rest = n.substr(at + 11);
+      const bool reverse = ends_with(rest, "_reverse");
+      if (reverse) rest = rest.substr(0, rest.size() - 8);
+      if (rest.empty() || rest.find_first_not_of("0123456789") != std::string::npos) continue;
+      const int layer = std::stoi(rest);
+      const std::string hh = prefix + "weight_hh_l" + n.substr(at + 11);
+      if (!has(hh) || cols(hh) <= 0) continue;
+      const std::string args = "(file, " + std::to_string(layer) + ", " + (reverse ? "true" : "false") +
+                               (prefix.empty() ? "" : ", " + quoted(prefix)) + ")";
+      if (rows(hh) == 3 * cols(hh)) {
+        out.push_back({"io::pytorch::gru_cell<float>" + args, [&file, layer, reverse, prefix, describe_cell] {
+                         return describe_cell(io::pytorch::gru_cell<float>(file, layer, reverse, prefix), "GRU (PyTorch)");
+                       }});
+      } else if (rows(hh) == 4 * cols(hh)) {
+        out.push_back({"io::pytorch::lstm_cell<float>" + args, [&file, layer, reverse, prefix, describe_cell] {
+                         return describe_cell(io::pytorch::lstm_cell<float>(file, layer, reverse, prefix), "LSTM (PyTorch)");
+                       }});
+      }
+    }
+  }
+  for (const auto& n : names) {
+    if (!ends_with(n, "/attention_layer/kernel")) continue;
+    const std::string scope = scope_of(n, "/attention_layer/kernel");
+    out.push_back({"io::tf1::attention_wrapper_config<float>(file, " + quoted(scope) + ")", [&file, scope] {
+                     const auto c = io::tf1::attention_wrapper_config<float>(file, scope);
+                     return "AttentionWrapper config, attention layer of " +
+                            std::to_string(c.attention_layer_size.value_or(0)) + " units";
+                   }});
+  }
+  return out;
+}
+
+/// Which framework's names the file uses, from the names that only one of them writes.
+template <class File>
+std::string naming(const File& file) {
+  std::vector<std::string> found;
+  bool tf1 = false, tfa = false, keras = false, torch = false, tf2 = false;
+  for (const auto& n : file.names()) {
+    tf1 |= ends_with(n, "/gates/kernel") || ends_with(n, "/query_layer/kernel") || ends_with(n, "memory_layer/kernel");
+    tfa |= n.find("BahdanauAttention/kernel") != std::string::npos || n.find("LuongAttention/kernel") != std::string::npos;
+    keras |= ends_with(n, "/recurrent_kernel");
+    torch |= n.find("weight_ih_l") != std::string::npos;
+    tf2 |= ends_with(n, "/.ATTRIBUTES/VARIABLE_VALUE");
+  }
+  if (tf1) found.push_back("TF 1.x (tf.contrib.seq2seq / tf.compat.v1 cells)");
+  if (tfa) found.push_back("TensorFlow Addons (BahdanauAttention/kernel)");
+  if (keras) found.push_back("Keras cells (kernel, recurrent_kernel)");
+  if (torch) found.push_back("PyTorch (weight_ih_l<k>)");
+  if (tf2) found.push_back("TF2 object-based keys (.ATTRIBUTES/VARIABLE_VALUE)");
+  if (found.empty()) return "none this library recognises";
+  std::string out;
+  for (const auto& f : found) out += (out.empty() ? "" : "; ") + f;
+  return out;
+}
+
+template <class File>
+void print_tensors(const File& file, const std::function<std::string(const std::string&)>& note) {
+  std::printf("%-60s %-5s %-16s %12s  %s\n", "name", "dtype", "shape", "bytes", "");
+  std::uint64_t total = 0;
+  for (const auto& n : file.names()) {
+    const std::string extra = note(n);
+    if (extra == "-") continue;  // listed under another name
+    const auto& shape = file.shape(n);
+    const std::uint64_t bytes = bytes_of(file.dtype(n), shape);
+    total += bytes;
+    std::printf("%-60s %-5s %-16s %12llu  %s\n", n.c_str(), file.dtype(n).c_str(),
+                seq2seq::detail::dims_string(shape).c_str(), static_cast<unsigned long long>(bytes),
+                extra.c_str());
+  }
+  std::printf("total %llu bytes\n", static_cast<unsigned long long>(total));
+}
+
+template <class File>
+void print_builders(const File& file) {
+  std::printf("\nnaming: %s\n", naming(file).c_str());
+  const auto list = candidates(file);
+  std::printf("\nwhat io:: can build from it (%zu):\n", list.size());
+  for (const auto& c : list) {
+    try {
+      std::printf("  %s\n      ok: %s\n", c.call.c_str(), c.build().c_str());
+    } catch (const seq2seq::Error& e) {
+      std::printf("  %s\n      error: %s\n", c.call.c_str(), e.what());
+    }
+  }
+}
+
+int usage(std::FILE* to, int status) {
+  std::fprintf(to,
+               "usage: seq2seq-inspect FILE\n"
+               "  FILE: a TensorFlow checkpoint (prefix, .index file or SavedModel directory),\n"
+               "        a .safetensors or an .npz file\n");
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return usage(stderr, 2);
+  const std::string path = argv[1];
+  if (path == "--help" || path == "-h") return usage(stdout, 0);
+  try {
+    if (ends_with(path, ".safetensors") || ends_with(path, ".npz")) {
+      const bool npz = ends_with(path, ".npz");
+      const auto show = [](const auto& file, const char* kind) {
+        std::printf("%s: %s, %zu tensors\n\n", file.name().c_str(), kind, file.names().size());
+        print_tensors(file, [](const std::string&) { return std::string(); });
+        print_builders(file);
+      };
+      if (npz) {
+        show(seq2seq::io::NpzFile::load(path), "NumPy .npz");
+      } else {
+        show(seq2seq::io::SafetensorsFile::load(path), "safetensors");
+      }
+      return 0;
+    }
+    const auto ckpt = seq2seq::io::TFCheckpoint::load(path);
+    std::printf("%s: TensorFlow checkpoint (%s), prefix %s\n\n", path.c_str(),
+                ckpt.object_based() ? "TF2 object-based" : "TF 1.x Saver", ckpt.prefix().c_str());
+    std::set<std::string> keys_with_names;
+    for (const auto& [name, key] : ckpt.variables()) keys_with_names.insert(key);
+    print_tensors(ckpt, [&](const std::string& n) -> std::string {
+      if (keys_with_names.count(n)) return "-";
+      std::string note;
+      if (ckpt.variables().count(n)) note = "key " + ckpt.variables().at(n);
+      if (ckpt.is_training_state(n)) note += note.empty() ? "training state" : "; training state";
+      return note;
+    });
+    for (const auto& [name, why] : ckpt.unreadable()) std::printf("%-60s (%s)\n", name.c_str(), why.c_str());
+    print_builders(ckpt);
+  } catch (const seq2seq::Error& e) {
+    std::fprintf(stderr, "seq2seq-inspect: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
