@@ -67,8 +67,24 @@ std::vector<Candidate> candidates(const File& file) {
     s << kind << ", " << cell.output_size() << " units, input size " << cell.input_size();
     return s.str();
   };
-  const auto memory_for = [&](const std::string& kernel) {
-    return seq2seq::Tensor3<float>(1, 1, std::max<Index>(rows(kernel), 0)).setZero();
+  // Captures only `file` (the build functions run after this function returns).
+  const auto memory_for = [&file](const std::string& kernel) {
+    const auto& shape = file.shape(kernel);
+    const Index depth = shape.size() == 2 ? static_cast<Index>(shape[0]) : 0;
+    return seq2seq::Tensor3<float>(1, 1, depth).setZero();
+  };
+  // A Bahdanau mechanism over a memory of the depth its memory layer `kernel` takes.
+  const auto add_bahdanau = [&](bool tfa, const std::string& scope, const std::string& kernel) {
+    const std::string memory_scope = scope_of(kernel, "/kernel");
+    out.push_back({std::string(tfa ? "io::keras" : "io::tf1") + "::bahdanau_attention<float>(file, memory, {}, " +
+                       quoted(scope) + ", " + quoted(memory_scope) + ")",
+                   [&file, tfa, scope, memory_scope, kernel, memory_for] {
+                     const auto memory = memory_for(kernel);
+                     const auto a = tfa ? io::keras::bahdanau_attention<float>(file, memory, {}, scope, memory_scope)
+                                        : io::tf1::bahdanau_attention<float>(file, memory, {}, scope, memory_scope);
+                     return std::string(tfa ? "Bahdanau attention (TensorFlow Addons), " : "Bahdanau attention, ") +
+                            std::to_string(a.num_units()) + " units" + (a.normalize() ? ", normalized" : "");
+                   }});
   };
   for (const auto& n : names) {
     if (ends_with(n, "/gates/kernel") && has(scope_of(n, "/gates/kernel") + "/candidate/kernel")) {
@@ -97,32 +113,16 @@ std::vector<Candidate> candidates(const File& file) {
     } else if (ends_with(n, "/query_layer/kernel") && has(scope_of(n, "/query_layer/kernel") + "/attention_v")) {
       const std::string scope = scope_of(n, "/query_layer/kernel");
       for (const auto& m : names) {
-        if (!ends_with(m, "memory_layer/kernel")) continue;
-        const std::string memory_scope = scope_of(m, "/kernel");
-        out.push_back({"io::tf1::bahdanau_attention<float>(file, memory, {}, " + quoted(scope) + ", " +
-                           quoted(memory_scope) + ")",
-                       [&file, scope, memory_scope, m, memory_for] {
-                         const auto a = io::tf1::bahdanau_attention<float>(file, memory_for(m), {}, scope, memory_scope);
-                         return "Bahdanau attention, " + std::to_string(a.num_units()) + " units" +
-                                (a.normalize() ? ", normalized" : "");
-                       }});
+        if (ends_with(m, "memory_layer/kernel")) add_bahdanau(false, scope, m);
       }
     } else if (ends_with(n, "/attention_v") && has(scope_of(n, "/attention_v") + "/kernel")) {
       // TensorFlow Addons: the query layer is <scope>/kernel; the memory layer another kernel.
       const std::string scope = scope_of(n, "/attention_v");
       for (const auto& m : names) {
-        if (!ends_with(m, "/kernel") || m == scope + "/kernel" || m.find("Attention") == std::string::npos ||
-            cols(m) != cols(scope + "/kernel") || m.find("attention_layer") != std::string::npos) {
-          continue;
+        if (ends_with(m, "/kernel") && m != scope + "/kernel" && m.find("Attention") != std::string::npos &&
+            cols(m) == cols(scope + "/kernel") && m.find("attention_layer") == std::string::npos) {
+          add_bahdanau(true, scope, m);
         }
-        const std::string memory_scope = scope_of(m, "/kernel");
-        out.push_back({"io::keras::bahdanau_attention<float>(file, memory, {}, " + quoted(scope) + ", " +
-                           quoted(memory_scope) + ")",
-                       [&file, scope, memory_scope, m, memory_for] {
-                         const auto a = io::keras::bahdanau_attention<float>(file, memory_for(m), {}, scope, memory_scope);
-                         return "Bahdanau attention (TensorFlow Addons), " + std::to_string(a.num_units()) + " units" +
-                                (a.normalize() ? ", normalized" : "");
-                       }});
       }
     } else if (n.rfind("weight_ih_l", 0) != std::string::npos || n.find(".weight_ih_l") != std::string::npos) {
       const auto at = n.find("weight_ih_l");
