@@ -1,10 +1,12 @@
 // The date model of examples/translate.cpp (trained by tools/train/train_date_attention.py):
-// loading it from its .safetensors file, encoding sources, and the greedy and beam decoders, as
-// TensorFlow built them. Shared with tests/test_dynamic_decode.cpp, which checks every decoded
-// tensor against TensorFlow's.
+// loading it — from the TensorFlow checkpoint the training script saves, or from its
+// .safetensors export — encoding sources, and the greedy and beam decoders, as TensorFlow built
+// them. Shared with tests/test_dynamic_decode.cpp, which checks every decoded tensor against
+// TensorFlow's.
 #pragma once
 
 #include <algorithm>
+#include <fstream>
 #include <map>
 #include <string>
 #include <utility>
@@ -12,59 +14,122 @@
 
 #include <nlohmann/json.hpp>
 
+#include <seq2seq/io/load_status.hpp>
 #include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/io/tf1.hpp>
+#include <seq2seq/io/tf_checkpoint.hpp>
+#include <seq2seq/io/tfa.hpp>
 #include <seq2seq/seq2seq.hpp>
 
 namespace date_model {
 
 using namespace seq2seq;
 
-/// The trained model: weights with their TF 1.x names and the vocabularies from the metadata.
+/// The trained model: its layers, the attention mechanism's weights (set up on each batch's
+/// memory) and the vocabularies and decoding settings of its configuration.
 struct DateModel {
-  explicit DateModel(const std::string& path)
-      : file(io::SafetensorsFile::load(path)),
-        source_embedding(file.tensor<float, 2>("embedding/source")),
-        target_embedding(file.tensor<float, 2>("embedding/target")),
-        encoder(io::tf1::gru_cell<float>(file, "encoder/gru_cell")),
-        decoder_cell(io::tf1::gru_cell<float>(file, "decoder/attention_wrapper/gru_cell")),
-        projection(file.tensor<float, 2>("output_projection/kernel"),
-                   file.tensor<float, 1>("output_projection/bias")) {
-    const auto source = nlohmann::json::parse(file.metadata("source_vocab"));
-    for (std::size_t id = 0; id < source.size(); ++id) {
-      const std::string token = source[id];
-      if (token.size() == 1) source_ids[token[0]] = static_cast<int64_t>(id);
-    }
-    for (const auto& token : nlohmann::json::parse(file.metadata("target_vocab"))) {
-      target_vocab.push_back(token.get<std::string>());
-    }
-    unk = std::stoll(file.metadata("unk_id"));
-    pad = std::stoll(file.metadata("pad_id"));
-    go = std::stoll(file.metadata("go_id"));
-    eos = std::stoll(file.metadata("eos_id"));
-    maximum_iterations = std::stoll(file.metadata("maximum_iterations"));
-    beam_width = std::stoll(file.metadata("beam_width"));
-    length_penalty_weight = std::stod(file.metadata("length_penalty_weight"));
-  }
+  /// `path` is either the directory the training script writes the TensorFlow checkpoint to
+  /// (model.ckpt.index, model.ckpt.data-*, with the names TensorFlow Addons gives its variables
+  /// in a tf.compat.v1 graph, and config.json), or the .safetensors export (TF 1.x names, the
+  /// configuration in its metadata). Throws seq2seq::Error if the file lacks a weight, has one
+  /// of the wrong shape, or has model weights this model does not use.
+  explicit DateModel(const std::string& path) : DateModel(load(path)) {}
 
   /// The decoder over `memory` (encoder outputs) with its lengths, alignment history on.
   auto wrapper(const Tensor3<float>& memory, std::vector<int64_t> lengths) const {
     return AttentionWrapper(
         decoder_cell,
-        io::tf1::bahdanau_attention<float>(file, memory, std::move(lengths),
-                                           "decoder/attention_wrapper/bahdanau_attention",
-                                           "decoder/memory_layer"),
-        io::tf1::attention_wrapper_config<float>(file, "decoder/attention_wrapper", true, true));
+        BahdanauAttention<float>(attention.num_units(), memory, std::move(lengths),
+                                 attention.weights(), attention.normalize()),
+        wrapper_config);
   }
 
-  io::SafetensorsFile file;
   Tensor2<float> source_embedding, target_embedding;
   GRUCell<float> encoder, decoder_cell;
+  BahdanauAttention<float> attention;  // over a placeholder memory: its weights and sizes
+  AttentionWrapperConfig<float> wrapper_config;
   Dense<float> projection;
   std::map<char, int64_t> source_ids;
   std::vector<std::string> target_vocab;
   int64_t unk = 1, pad = 0, go = 0, eos = 0, maximum_iterations = 0, beam_width = 1;
   double length_penalty_weight = 0;
+  std::map<std::string, std::string> config;  // every setting, e.g. "heldout_greedy_accuracy"
+
+ private:
+  /// Where each part is in a file: the export's TF 1.x names, or the checkpoint's TFA graph names.
+  struct Names {
+    std::string encoder, decoder_cell, wrapper;
+    bool tfa;  // mechanism: io::tfa (BahdanauAttention/...) or io::tf1 (decoder/...)
+  };
+
+  static DateModel load(const std::string& path) {
+    const std::string suffix = ".safetensors";
+    if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      const auto file = io::SafetensorsFile::load(path);
+      return DateModel(file, {"encoder/gru_cell", "decoder/attention_wrapper/gru_cell", "decoder/attention_wrapper", false},
+                       file.metadata());
+    }
+    const auto ckpt = io::TFCheckpoint::load(path + "/model.ckpt");
+    std::ifstream in(path + "/config.json");
+    if (!in) seq2seq::detail::fail("date model '", path, "': no config.json beside the checkpoint");
+    std::map<std::string, std::string> config;
+    try {
+      config = nlohmann::json::parse(in).get<std::map<std::string, std::string>>();
+    } catch (const nlohmann::json::exception& e) {
+      seq2seq::detail::fail("date model '", path, "': config.json: ", e.what());
+    }
+    return DateModel(ckpt, {"encoder/gru_cell", "gru_cell", "attention_wrapper", true}, config);
+  }
+
+  template <class File>
+  DateModel(const File& file, const Names& names, const std::map<std::string, std::string>& config)
+      : DateModel(io::LoadStatus<File>(file), names, config) {}
+
+  template <class File>
+  DateModel(const io::LoadStatus<File>& status, const Names& n,
+            const std::map<std::string, std::string>& settings)
+      : source_embedding(status.template tensor<float, 2>("embedding/source")),
+        target_embedding(status.template tensor<float, 2>("embedding/target")),
+        encoder(io::tf1::gru_cell<float>(status, n.encoder)),
+        decoder_cell(io::tf1::gru_cell<float>(status, n.decoder_cell)),
+        attention(mechanism(status, n)),
+        wrapper_config(io::tf1::attention_wrapper_config<float>(status, n.wrapper, true, true)),
+        projection(status.template tensor<float, 2>("output_projection/kernel"),
+                   status.template tensor<float, 1>("output_projection/bias")),
+        config(settings) {
+    status.assert_consumed();  // every weight of the file is in the model
+    const auto setting = [&](const std::string& key) -> const std::string& {
+      const auto it = settings.find(key);
+      if (it == settings.end()) seq2seq::detail::fail("date model '", status.name(), "': no setting '", key, "'");
+      return it->second;
+    };
+    const auto source = nlohmann::json::parse(setting("source_vocab"));
+    for (std::size_t id = 0; id < source.size(); ++id) {
+      const std::string token = source[id];
+      if (token.size() == 1) source_ids[token[0]] = static_cast<int64_t>(id);
+    }
+    for (const auto& token : nlohmann::json::parse(setting("target_vocab"))) {
+      target_vocab.push_back(token.template get<std::string>());
+    }
+    unk = std::stoll(setting("unk_id"));
+    pad = std::stoll(setting("pad_id"));
+    go = std::stoll(setting("go_id"));
+    eos = std::stoll(setting("eos_id"));
+    maximum_iterations = std::stoll(setting("maximum_iterations"));
+    beam_width = std::stoll(setting("beam_width"));
+    length_penalty_weight = std::stod(setting("length_penalty_weight"));
+  }
+
+  /// The mechanism over a one-step placeholder memory of the depth its memory layer takes.
+  template <class Status>
+  static BahdanauAttention<float> mechanism(const Status& status, const Names& n) {
+    const std::string memory_kernel = n.tfa ? "BahdanauAttention/kernel" : "decoder/memory_layer/kernel";
+    const Tensor3<float> memory(1, 1, static_cast<Index>(status.shape(memory_kernel).at(0)));
+    return n.tfa ? io::tfa::bahdanau_attention<float>(status, memory.constant(0.0f))
+                 : io::tf1::bahdanau_attention<float>(status, memory.constant(0.0f), {},
+                                                      "decoder/attention_wrapper/bahdanau_attention",
+                                                      "decoder/memory_layer");
+  }
 };
 
 /// What the encoder gives the decoders for a batch of strings.

@@ -15,6 +15,7 @@
 #include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/io/tf1.hpp>
 #include <seq2seq/io/tf_checkpoint.hpp>
+#include <seq2seq/io/tfa.hpp>
 
 #include <cstdio>
 #include <functional>
@@ -73,17 +74,20 @@ std::vector<Candidate> candidates(const File& file) {
     const Index depth = shape.size() == 2 ? static_cast<Index>(shape[0]) : 0;
     return seq2seq::Tensor3<float>(1, 1, depth).setZero();
   };
-  // A Bahdanau mechanism over a memory of the depth its memory layer `kernel` takes.
-  const auto add_bahdanau = [&](bool tfa, const std::string& scope, const std::string& kernel) {
-    const std::string memory_scope = scope_of(kernel, "/kernel");
-    out.push_back({std::string(tfa ? "io::keras" : "io::tf1") + "::bahdanau_attention<float>(file, memory, {}, " +
-                       quoted(scope) + ", " + quoted(memory_scope) + ")",
-                   [&file, tfa, scope, memory_scope, kernel, memory_for] {
-                     const auto memory = memory_for(kernel);
-                     const auto a = tfa ? io::keras::bahdanau_attention<float>(file, memory, {}, scope, memory_scope)
-                                        : io::tf1::bahdanau_attention<float>(file, memory, {}, scope, memory_scope);
-                     return std::string(tfa ? "Bahdanau attention (TensorFlow Addons), " : "Bahdanau attention, ") +
-                            std::to_string(a.num_units()) + " units" + (a.normalize() ? ", normalized" : "");
+  // A Bahdanau mechanism in one of three namings (tf1, keras, tfa: see io/tfa.hpp), over a memory
+  // of the depth its memory layer `memory_kernel` takes; `other` is the builder's last argument.
+  const auto add_bahdanau = [&](const std::string& naming, const std::string& scope,
+                                const std::string& other, const std::string& memory_kernel) {
+    out.push_back({"io::" + naming + "::bahdanau_attention<float>(file, memory, {}, " + quoted(scope) + ", " +
+                       quoted(other) + ")",
+                   [&file, naming, scope, other, memory_kernel, memory_for] {
+                     const auto memory = memory_for(memory_kernel);
+                     const auto a =
+                         naming == "tfa"     ? io::tfa::bahdanau_attention<float>(file, memory, {}, scope, other)
+                         : naming == "keras" ? io::keras::bahdanau_attention<float>(file, memory, {}, scope, other)
+                                             : io::tf1::bahdanau_attention<float>(file, memory, {}, scope, other);
+                     return "Bahdanau attention, " + std::to_string(a.num_units()) + " units" +
+                            (a.normalize() ? ", normalized" : "");
                    }});
   };
   for (const auto& n : names) {
@@ -113,16 +117,25 @@ std::vector<Candidate> candidates(const File& file) {
     } else if (ends_with(n, "/query_layer/kernel") && has(scope_of(n, "/query_layer/kernel") + "/attention_v")) {
       const std::string scope = scope_of(n, "/query_layer/kernel");
       for (const auto& m : names) {
-        if (ends_with(m, "memory_layer/kernel")) add_bahdanau(false, scope, m);
+        if (ends_with(m, "memory_layer/kernel")) add_bahdanau("tf1", scope, scope_of(m, "/kernel"), m);
       }
     } else if (ends_with(n, "/attention_v") && has(scope_of(n, "/attention_v") + "/kernel")) {
-      // TensorFlow Addons: the query layer is <scope>/kernel; the memory layer another kernel.
       const std::string scope = scope_of(n, "/attention_v");
+      const std::string mechanism = scope.substr(scope.rfind('/') + 1);
+      bool graph = false;
+      // TensorFlow Addons in a graph: <scope>/kernel is the memory layer, the query layer is
+      // <wrapper>/<mechanism>/kernel.
       for (const auto& m : names) {
-        if (ends_with(m, "/kernel") && m != scope + "/kernel" && m.find("Attention") != std::string::npos &&
-            cols(m) == cols(scope + "/kernel") && m.find("attention_layer") == std::string::npos) {
-          add_bahdanau(true, scope, m);
+        if (m != scope + "/kernel" && ends_with(m, "/" + mechanism + "/kernel") &&
+            m.find("attention_wrapper") != std::string::npos) {
+          add_bahdanau("tfa", scope, scope_of(m, "/" + mechanism + "/kernel"), scope + "/kernel");
+          graph = true;
         }
+      }
+      // TensorFlow Addons in Keras: <scope>/kernel is the query layer, the memory layer
+      // .../memory_layer/kernel.
+      for (const auto& m : names) {
+        if (!graph && ends_with(m, "memory_layer/kernel")) add_bahdanau("keras", scope, scope_of(m, "/kernel"), m);
       }
     } else if (n.rfind("weight_ih_l", 0) != std::string::npos || n.find(".weight_ih_l") != std::string::npos) {
       const auto at = n.find("weight_ih_l");
@@ -166,13 +179,13 @@ std::string naming(const File& file) {
   bool tf1 = false, tfa = false, keras = false, torch = false, tf2 = false;
   for (const auto& n : file.names()) {
     tf1 |= ends_with(n, "/gates/kernel") || ends_with(n, "/query_layer/kernel") || ends_with(n, "memory_layer/kernel");
-    tfa |= n.find("BahdanauAttention/kernel") != std::string::npos || n.find("LuongAttention/kernel") != std::string::npos;
+    tfa |= n.rfind("BahdanauAttention/kernel", 0) == 0 || n.rfind("LuongAttention/kernel", 0) == 0;
     keras |= ends_with(n, "/recurrent_kernel");
     torch |= n.find("weight_ih_l") != std::string::npos;
     tf2 |= ends_with(n, "/.ATTRIBUTES/VARIABLE_VALUE");
   }
   if (tf1) found.push_back("TF 1.x (tf.contrib.seq2seq / tf.compat.v1 cells)");
-  if (tfa) found.push_back("TensorFlow Addons (BahdanauAttention/kernel)");
+  if (tfa) found.push_back("TensorFlow Addons in a tf.compat.v1 graph (BahdanauAttention/kernel)");
   if (keras) found.push_back("Keras cells (kernel, recurrent_kernel)");
   if (torch) found.push_back("PyTorch (weight_ih_l<k>)");
   if (tf2) found.push_back("TF2 object-based keys (.ATTRIBUTES/VARIABLE_VALUE)");

@@ -101,22 +101,23 @@ int heldout(const DateModel& m, const std::string& path) {
   std::printf("beam:   accuracy %.4f (%zu/%zu); identical to TensorFlow: %zu/%zu\n",
               beam_ok / n, beam_ok, sources.size(), beam_same, sources.size());
   std::printf("TensorFlow's own accuracy: greedy %s, beam %s\n",
-              m.file.metadata("heldout_greedy_accuracy").c_str(),
-              m.file.metadata("heldout_beam_accuracy").c_str());
+              m.config.at("heldout_greedy_accuracy").c_str(),
+              m.config.at("heldout_beam_accuracy").c_str());
   return greedy_same == sources.size() && beam_same == sources.size() ? 0 : 1;
 }
 
 // A printf format: %s is the default model.
-constexpr const char* kUsage = R"(usage: translate [--model FILE] [--heatmap PREFIX] [DATE ...]
-       translate [--model FILE] --heldout FILE.tsv
+constexpr const char* kUsage = R"(usage: translate [--model PATH] [--heatmap PREFIX] [DATE ...]
+       translate [--model PATH] --heldout FILE.tsv
 
 Translates dates written by people ("Nov 24, 2026", "tuesday, november 24, 2026",
 "24.11.2026", ...) into ISO 8601 (2026-11-24) with a model trained in TensorFlow, decoding
 greedily and with beam search, and draws where the greedy decoder looked. Without a DATE it
 decodes a few examples.
 
-  --model FILE        the trained model, by default
-                      %s
+  --model PATH        the trained model: the TensorFlow checkpoint directory the training
+                      script saves (model.ckpt.* and config.json) or its .safetensors export;
+                      by default %s
   --heatmap PREFIX    write the attention heatmap of the i-th date to PREFIX_<i>.png
                       (default: attention, i.e. attention_0.png, ... in this directory)
   --heldout FILE.tsv  decode TensorFlow's held-out set instead: print the accuracy and the

@@ -2,7 +2,9 @@
 // tools/train/train_date_attention.py): greedy and beam decoding of eight held-out dates, every
 // tensor TensorFlow returned (ids, logits, lengths, alignment history, beam scores, parents,
 // log-probs) against tests/golden/trained/date_attention_expected.safetensors. The 500 held-out
-// strings are checked by the example_translate_heldout test.
+// strings are checked by the example_translate_heldout test. The model is loaded both ways the
+// training script saves it: the TensorFlow checkpoint (TensorFlow Addons' graph names) and the
+// .safetensors export (TF 1.x names).
 #include <gtest/gtest.h>
 
 #include "date_model.hpp"
@@ -14,11 +16,9 @@ using decode_golden::ints;
 
 namespace {
 
-const char* kModel = SEQ2SEQ_GOLDEN_DIR "/trained/date_attention_model.safetensors";
-
-struct TrainedDecode : ::testing::Test {
+struct TrainedDecode : ::testing::TestWithParam<const char*> {
   TrainedDecode()
-      : model(kModel), expected(golden::open("trained/date_attention_expected.safetensors")) {
+      : model(std::string(SEQ2SEQ_GOLDEN_DIR "/trained/") + GetParam()), expected(golden::open("trained/date_attention_expected.safetensors")) {
     const auto ids = expected.integers("source_ids");
     const auto lengths = expected.integers("source_length");
     const auto width = static_cast<std::size_t>(golden::meta_int(expected, "source_time"));
@@ -76,19 +76,19 @@ struct TrainedDecode : ::testing::Test {
 
 }  // namespace
 
-TEST_F(TrainedDecode, GreedyMatchesTensorFlow) {
+TEST_P(TrainedDecode, GreedyMatchesTensorFlow) {
   const auto enc = date_model::encode(model, sources);
   golden::expect_close(enc.final_state, expected.tensor<float, 2>("encoder/final_state"),
                        "encoder/final_state");
   expect_greedy(date_model::greedy(model, enc));
 }
 
-TEST_F(TrainedDecode, BeamSearchMatchesTensorFlow) {
+TEST_P(TrainedDecode, BeamSearchMatchesTensorFlow) {
   expect_beam(date_model::beam(model, date_model::encode(model, sources)));
 }
 
 // The example's Server (sessions kept between requests) after other requests of other sizes.
-TEST_F(TrainedDecode, ServerMatchesTensorFlowRequestAfterRequest) {
+TEST_P(TrainedDecode, ServerMatchesTensorFlowRequestAfterRequest) {
   date_model::Server server(model);
   server.greedy({sources[0], sources[1]});
   server.beam({sources[2]});
@@ -97,3 +97,10 @@ TEST_F(TrainedDecode, ServerMatchesTensorFlowRequestAfterRequest) {
     expect_beam(server.beam(sources));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(DateModel, TrainedDecode,
+                         ::testing::Values("date_attention_checkpoint",
+                                           "date_attention_model.safetensors"),
+                         [](const auto& info) {
+                           return std::string(info.index == 0 ? "TensorFlowCheckpoint" : "Safetensors");
+                         });

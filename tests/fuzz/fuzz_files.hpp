@@ -26,6 +26,7 @@
 #include <seq2seq/io/safetensors.hpp>
 #include <seq2seq/io/tf1.hpp>
 #include <seq2seq/io/tf_checkpoint.hpp>
+#include <seq2seq/io/tfa.hpp>
 
 #include "../tf_table_writer.hpp"
 
@@ -121,6 +122,11 @@ void exercise_file(const File& file) {
     Tensor3<float> memory(2, 3, memory_depth("BahdanauAttention/memory_layer/kernel"));
     memory.setConstant(0.5f);
     attend(io::keras::bahdanau_attention<float>(file, memory));
+  });
+  allow_error([&] {
+    Tensor3<float> memory(2, 3, memory_depth("BahdanauAttention/kernel"));
+    memory.setConstant(0.5f);
+    attend(io::tfa::bahdanau_attention<float>(file, memory));
   });
 }
 

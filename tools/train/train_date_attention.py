@@ -9,6 +9,9 @@ seeds. Run:
       (no training: loads the written model file and times TF's greedy and beam decodes)
   /tmp/tfref/venv/bin/python tools/train/train_date_attention.py --time-eager
       (the same for the decoders as TF2 tf.functions, eager mode)
+  /tmp/tfref/venv/bin/python tools/train/train_date_attention.py --write-checkpoint
+      (no training: loads the written model file into the graph and writes the checkpoint below
+      from it, as training does)
 
 Task: a date written in one of FORMATS (years 1950..2049, letters in lower, upper or title case)
 -> the ISO string YYYY-MM-DD. Day/month order is fixed per format: "a/b/yyyy" is US (month
@@ -57,6 +60,11 @@ the script prints which criterion stopped it. Test accuracy is measured on the H
 which never steer training.
 
 Writes, under tests/golden/trained/:
+  date_attention_checkpoint/           the same weights as tf.compat.v1.train.Saver writes them
+                                       from the training graph (model.ckpt.index and .data-*; the
+                                       names TFA gives them in a graph, e.g. BahdanauAttention/kernel
+                                       for the memory layer: see io/tfa.hpp), and config.json = the
+                                       metadata below; examples/translate.cpp loads it directly
   date_attention_model.safetensors     the weights (float32, names above) and the metadata
                                        (source_vocab / target_vocab as JSON lists in id order,
                                        ids, sizes, decode settings, TF accuracies, versions)
@@ -81,6 +89,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -419,6 +428,24 @@ class Model:
         return names
 
 
+CHECKPOINT_DIR = "date_attention_checkpoint"
+
+
+def write_checkpoint(sess, metadata, out):
+    """The model's variables as tf.compat.v1.train.Saver saves them from the training graph (their
+    TFA graph names; no optimizer slots, to keep the file small), and `metadata` as config.json."""
+    d = os.path.join(out, CHECKPOINT_DIR)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    with sess.graph.as_default():
+        saver = tf.compat.v1.train.Saver(var_list=tf.compat.v1.trainable_variables())
+    saver.save(sess, os.path.join(d, "model.ckpt"), write_meta_graph=False, write_state=False)
+    with open(os.path.join(d, "config.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump({str(k): str(v) for k, v in metadata.items()}, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return d
+
+
 def session_config(threads=0):
     return tf.compat.v1.ConfigProto(device_count={"GPU": 0}, intra_op_parallelism_threads=threads,
                                     inter_op_parallelism_threads=threads)
@@ -582,7 +609,13 @@ def main(argv=None):
     ap.add_argument("--time-eager", action="store_true",
                     help="like --time-decode, for the same decoders as TF2 tf.functions")
     ap.add_argument("--repeats", type=int, default=50, help="timed runs per case")
+    ap.add_argument("--write-checkpoint", action="store_true",
+                    help="do not train: write the checkpoint of the written model file")
     args = ap.parse_args(argv)
+    if args.write_checkpoint:
+        model, sess, meta = load_model(os.path.join(args.out, MODEL_FILE))
+        print("wrote", os.path.relpath(write_checkpoint(sess, meta, args.out), ROOT))
+        return 0
     if args.time_decode or args.time_eager:
         if args.time_eager != EAGER:
             ap.error("--time-eager must be given on the command line")
@@ -662,6 +695,7 @@ def main(argv=None):
                 valid_greedy_accuracy=repr(v_acc), **versions)
             model_path = os.path.join(args.out, MODEL_FILE)
             weights = export_session(sess, model_path, names, model_meta)
+            write_checkpoint(sess, model_meta, args.out)
 
             values = sess.run(fetch_names(model), model.feed([s for s, _ in eval8]))
 
