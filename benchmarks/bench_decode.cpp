@@ -122,10 +122,10 @@ bench::DecoderDims date_dims(const date_model::DateModel& m, Index memory_time) 
   bench::DecoderDims d;
   d.E = m.target_embedding.dimension(1);
   d.H = m.decoder_cell.output_size();
-  d.U = m.file.shape("decoder/memory_layer/kernel")[1];
+  d.U = m.attention.num_units();
   d.Tm = memory_time;
   d.Dm = m.encoder.output_size();
-  d.A = m.file.shape("decoder/attention_wrapper/attention_layer/kernel")[1];
+  d.A = m.wrapper_config.attention_layer_size.value();
   d.V = m.projection.units();
   return d;
 }

@@ -6,6 +6,7 @@
 #include <seq2seq/io/tf_checkpoint.hpp>
 
 #include <seq2seq/io/keras.hpp>
+#include <seq2seq/io/load_status.hpp>
 #include <seq2seq/io/tf1.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
@@ -149,7 +150,8 @@ TEST_P(GoldenCheckpoint, MatchesTensorFlowsReader) {
 
 INSTANTIATE_TEST_SUITE_P(TensorFlow, GoldenCheckpoint,
                          ::testing::Values("tf1_saver", "tf1_sharded", "multi_block",
-                                           "tf2_checkpoint", "keras_weights", "saved_model"));
+                                           "tf2_checkpoint", "keras_weights", "saved_model",
+                                           "keras_tfa_checkpoint", "keras_tfa_weights"));
 
 /// Runs the GRU built from a checkpoint on the case TensorFlow ran on the same saved weights.
 template <class Cell>
@@ -181,6 +183,31 @@ TEST(TFCheckpoint, KerasSaveWeightsRunsAsInTensorFlow) {
   const auto cell = seq2seq::io::keras::gru_cell<float>(ckpt, "encoder/gru_cell");
   EXPECT_TRUE(cell.reset_after());
   expect_reproduces_case(cell, expected("keras_weights")["case"], "keras_weights");
+}
+
+// A Keras model with TensorFlow Addons' AttentionWrapper, saved by tf.train.Checkpoint and by
+// save_weights: built by the variables' TensorFlow names, it computes TensorFlow's outputs.
+TEST(TFCheckpoint, KerasTfaAttentionRunsAsInTensorFlow) {
+  for (const char* name : {"keras_tfa_checkpoint", "keras_tfa_weights"}) {
+    SCOPED_TRACE(name);
+    const TFCheckpoint ckpt = TFCheckpoint::load(prefix_of(name));
+    const json c = expected(name)["case"];
+    seq2seq::Tensor3<float> inputs(3, 5, 3), memory(3, 4, 7), want(3, 5, 4);
+    for (auto [tensor, key] : {std::pair{&inputs, "inputs"}, {&memory, "memory"}, {&want, "outputs"}}) {
+      const auto values = c[key].get<std::vector<float>>();
+      ASSERT_EQ(values.size(), static_cast<std::size_t>(tensor->size())) << key;
+      std::copy(values.begin(), values.end(), tensor->data());
+    }
+    seq2seq::io::LoadStatus status(ckpt);
+    const seq2seq::AttentionWrapper wrapper(
+        seq2seq::io::keras::gru_cell<float>(status, "m/rnn/attention_wrapper/gru_cell"),
+        seq2seq::io::keras::bahdanau_attention<float>(
+            status, memory, c["memory_sequence_length"].get<std::vector<std::int64_t>>(),
+            "m/rnn/attention_wrapper/BahdanauAttention", "m/BahdanauAttention/memory_layer"),
+        seq2seq::io::keras::attention_wrapper_config<float>(status, "m/rnn/attention_wrapper"));
+    status.assert_consumed();  // every model variable of the checkpoint is in the wrapper
+    golden::expect_close(seq2seq::dynamic_rnn(wrapper, inputs).outputs, want, name);
+  }
 }
 
 TEST(TFCheckpoint, ParseFromMemory) {

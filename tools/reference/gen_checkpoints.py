@@ -11,8 +11,9 @@ For every case <case>/ holds the checkpoint files and
 where "values" is every numeric tensor as read back by tf.train.load_checkpoint(prefix) (half
 and bfloat16 widened to float, which is exact; JSON numbers round-trip float32 and int64 exactly)
 and "hex" holds a string tensor's elements, hex-encoded. So the C++ reader is checked against TensorFlow's reader, never against
-itself. "case" is the GRU layer of the checkpoint run by TensorFlow on the saved weights
-(inputs [3, 5, 3], outputs [3, 5, 6]): a model built from the checkpoint must reproduce it.
+itself. "case" is what TensorFlow computed with the saved weights (the GRU layer: inputs [3, 5, 3],
+outputs [3, 5, 6]; the attention model: also memory and memory_sequence_length): a model built
+from the checkpoint must reproduce it.
 
 Cases:
   tf1_saver      tf.compat.v1 graph, tf.compat.v1.train.Saver: a GRU encoder (dynamic_rnn), a
@@ -23,12 +24,16 @@ Cases:
   tf2_checkpoint tf.train.Checkpoint(model=Keras GRU + Dense, optimizer=Adam) after one step
   keras_weights  model.save_weights(prefix) in TensorFlow format
   saved_model    tf.saved_model.save of a tf.Module with two variables (variables/ only)
+  keras_tfa_checkpoint, keras_tfa_weights
+                 gen_keras_attention.py's Keras model (GRUCell in a TFA AttentionWrapper with
+                 BahdanauAttention) by tf.train.Checkpoint and by save_weights, with its case
 
 Run:  tools/reference/.venv/bin/python tools/reference/gen_checkpoints.py
 """
 import json
 import os
 import shutil
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -38,6 +43,11 @@ import tensorflow as tf  # noqa: E402
 from tensorflow.core.protobuf import trackable_object_graph_pb2  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The Keras attention model of the TFA fixtures. Imported before TensorFlow runs anything: it
+# sets TensorFlow's thread pools, which is only allowed before the runtime starts.
+sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+import gen_keras_attention  # noqa: E402
 OUT = os.path.join(ROOT, "tests", "golden", "checkpoints")
 RNG = np.random.default_rng(20261206)
 LENGTHS = [5, 3, 2]
@@ -187,6 +197,33 @@ def write_keras_weights():
                          "outputs": model.get_layer("encoder")(x).numpy()})
 
 
+def write_keras_tfa_attention():
+    """tools/train/gen_keras_attention.py's Keras model with a TFA AttentionWrapper(GRUCell,
+    BahdanauAttention), its weights drawn as there, saved by tf.train.Checkpoint and by
+    save_weights; the case is the model's outputs for its inputs and memory."""
+    g = gen_keras_attention
+    rng = np.random.default_rng(g.SEED)
+    inputs = rng.uniform(-1.0, 1.0, size=(g.B, g.T, g.I)).astype(np.float32)
+    memory = rng.uniform(-1.0, 1.0, size=(g.B, g.TM, g.DM)).astype(np.float32)
+    msl = np.asarray(g.MEMORY_SEQUENCE_LENGTH, dtype=np.int64)
+    draws = {n: g.draw_weight(rng, n, g.EXPECTED_SHAPES[n]) for n in sorted(g.EXPECTED_SHAPES)}
+    tf.keras.backend.clear_session()
+    model = g.AttentionModel("float32")
+    args = (tf.constant(inputs), tf.constant(memory), tf.constant(msl))
+    model(args)
+    for w in model.weights:
+        w.assign(draws[g.short_name(w)].astype(np.float32))
+    outputs = model(args)[0].numpy()
+    case = {"inputs": inputs, "memory": memory, "memory_sequence_length": msl,
+            "outputs": outputs}
+    d = reset("keras_tfa_checkpoint")
+    describe(d, tf.train.Checkpoint(model=model).write(os.path.join(d, "ckpt")), case)
+    d = reset("keras_tfa_weights")
+    model.save_weights(os.path.join(d, "weights"), save_format="tf")
+    os.remove(os.path.join(d, "checkpoint"))
+    describe(d, os.path.join(d, "weights"), case)
+
+
 def write_saved_model():
     d = reset("saved_model")
 
@@ -218,6 +255,7 @@ def main():
     write_tf2_checkpoint()
     write_keras_weights()
     write_saved_model()
+    write_keras_tfa_attention()
     for root, _, files in sorted(os.walk(OUT)):
         for f in sorted(files):
             p = os.path.join(root, f)
