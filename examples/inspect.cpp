@@ -1,14 +1,17 @@
 // seq2seq-inspect: what is in a weight file, and what this library can build from it — like
 // TensorFlow's inspect_checkpoint, without TensorFlow.
 //
-//   seq2seq-inspect FILE
+//   seq2seq-inspect FILE [--case CASE.safetensors]
 //
 // FILE is a TensorFlow checkpoint (its prefix, its .index file, or a SavedModel directory), a
 // .safetensors or an .npz file. Prints every tensor (name, dtype, shape, bytes; for TF2
 // checkpoints the variable's TensorFlow name with its checkpoint key), which naming the file
 // uses, and each cell and mechanism the io:: builders can make from it, with the call that makes
-// it — each one actually built, or the builder's error. Exit status 0, or 1 on an unreadable
-// file (the error on stderr), 2 on bad usage.
+// it — each one actually built, or the builder's error. With --case, it then builds the layer a
+// case names (tools/export/write_case.py) from FILE, runs it on the case's inputs and prints the
+// largest difference from TensorFlow's outputs. Exit status 0; 1 on an unreadable file (the
+// error on stderr) or a case that does not match; 2 on bad usage.
+#include <seq2seq/io/case_check.hpp>
 #include <seq2seq/io/keras.hpp>
 #include <seq2seq/io/npz.hpp>
 #include <seq2seq/io/pytorch.hpp>
@@ -228,32 +231,48 @@ void print_builders(const File& file) {
 
 int usage(std::FILE* to, int status) {
   std::fprintf(to,
-               "usage: seq2seq-inspect FILE\n"
+               "usage: seq2seq-inspect FILE [--case CASE.safetensors]\n"
                "  FILE: a TensorFlow checkpoint (prefix, .index file or SavedModel directory),\n"
-               "        a .safetensors or an .npz file\n");
+               "        a .safetensors or an .npz file\n"
+               "  --case: check the layer the case names, built from FILE, against the outputs\n"
+               "        TensorFlow computed (tools/export/write_case.py writes cases)\n");
   return status;
+}
+
+/// The --case report; 0 if the layer matches TensorFlow within the float tolerance, else 1.
+template <class File>
+int check(const File& file, const std::string& case_path) {
+  const auto c = seq2seq::io::SafetensorsFile::load(case_path);
+  const auto r = seq2seq::io::check_case(file, c);
+  const bool ok = r.matches(1e-5);
+  std::printf("\ncase %s: io::%s<float>(file, \"%s\") on inputs %s\n"
+              "  %lld values; largest error %.3g (|ours - TensorFlow| / max(1, |TensorFlow|), element %lld), "
+              "largest absolute %.3g: %s\n",
+              case_path.c_str(), r.builder.c_str(), r.scope.c_str(),
+              seq2seq::detail::dims_string(c.shape("inputs")).c_str(), static_cast<long long>(r.values), r.max_error,
+              static_cast<long long>(r.worst), r.max_abs_error,
+              ok ? "matches (tolerance 1e-05)" : "DOES NOT MATCH (tolerance 1e-05)");
+  return ok ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) return usage(stderr, 2);
+  if (argc == 2 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) return usage(stdout, 0);
+  if (argc != 2 && !(argc == 4 && std::string(argv[2]) == "--case")) return usage(stderr, 2);
   const std::string path = argv[1];
-  if (path == "--help" || path == "-h") return usage(stdout, 0);
+  const std::string case_path = argc == 4 ? argv[3] : "";
   try {
     if (ends_with(path, ".safetensors") || ends_with(path, ".npz")) {
       const bool npz = ends_with(path, ".npz");
-      const auto show = [](const auto& file, const char* kind) {
+      const auto show = [&](const auto& file, const char* kind) {
         std::printf("%s: %s, %zu tensors\n\n", file.name().c_str(), kind, file.names().size());
         print_tensors(file, [](const std::string&) { return std::string(); });
         print_builders(file);
+        return case_path.empty() ? 0 : check(file, case_path);
       };
-      if (npz) {
-        show(seq2seq::io::NpzFile::load(path), "NumPy .npz");
-      } else {
-        show(seq2seq::io::SafetensorsFile::load(path), "safetensors");
-      }
-      return 0;
+      return npz ? show(seq2seq::io::NpzFile::load(path), "NumPy .npz")
+                 : show(seq2seq::io::SafetensorsFile::load(path), "safetensors");
     }
     const auto ckpt = seq2seq::io::TFCheckpoint::load(path);
     std::printf("%s: TensorFlow checkpoint (%s), prefix %s\n\n", path.c_str(),
@@ -269,6 +288,7 @@ int main(int argc, char** argv) {
     });
     for (const auto& [name, why] : ckpt.unreadable()) std::printf("%-60s (%s)\n", name.c_str(), why.c_str());
     print_builders(ckpt);
+    if (!case_path.empty()) return check(ckpt, case_path);
   } catch (const seq2seq::Error& e) {
     std::fprintf(stderr, "seq2seq-inspect: %s\n", e.what());
     return 1;

@@ -24,6 +24,8 @@ Cases:
   tf2_checkpoint tf.train.Checkpoint(model=Keras GRU + Dense, optimizer=Adam) after one step
   keras_weights  model.save_weights(prefix) in TensorFlow format
   saved_model    tf.saved_model.save of a tf.Module with two variables (variables/ only)
+  (tf1_saver, tf1_sharded, keras_weights also get case.safetensors by tools/export/write_case.py:
+   the GRU layer's inputs and TensorFlow's outputs, for seq2seq::io::check_case)
   keras_tfa_checkpoint, keras_tfa_weights
                  gen_keras_attention.py's Keras model (GRUCell in a TFA AttentionWrapper with
                  BahdanauAttention) by tf.train.Checkpoint and by save_weights, with its case
@@ -48,6 +50,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
 import gen_keras_attention  # noqa: E402
+import write_case  # noqa: E402  (tools/export)
 OUT = os.path.join(ROOT, "tests", "golden", "checkpoints")
 RNG = np.random.default_rng(20261206)
 LENGTHS = [5, 3, 2]
@@ -144,6 +147,8 @@ def write_tf1(case, sharded):
             x = rand(3, 5, 3)
             case = {"inputs": x, "sequence_length": LENGTHS,
                     "outputs": sess.run(outputs, {inputs: x})}
+    write_case.write_case(os.path.join(d, "case.safetensors"), case["inputs"], case["outputs"],
+                          "tf1::gru_cell", "rnn/gru_cell", case["sequence_length"])
     for name in os.listdir(d):
         if name == "checkpoint" or name.endswith(".meta"):
             os.remove(os.path.join(d, name))
@@ -195,6 +200,7 @@ def write_keras_weights():
     x = rand(3, 5, 3)
     describe(d, prefix, {"inputs": x, "sequence_length": [5, 5, 5],
                          "outputs": model.get_layer("encoder")(x).numpy()})
+    write_case.keras_rnn_case(os.path.join(d, "case.safetensors"), model.get_layer("encoder"))
 
 
 def write_keras_tfa_attention():
