@@ -18,6 +18,7 @@
 #include "tf_table_writer.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -30,6 +31,23 @@
 #endif
 
 // The statement last: it may hold commas (template arguments).
+// ---- largest single malloc request (glibc, not under ASan/TSan, which own the allocator) -------
+#include "sanitizers.hpp"
+#if defined(__GLIBC__) && !defined(SEQ2SEQ_SANITIZER_OWNS_MALLOC)
+#define SEQ2SEQ_TRACKS_LARGEST_MALLOC 1
+#include <atomic>
+namespace {
+std::atomic<std::size_t> g_largest_malloc{0};
+}  // namespace
+extern "C" void* __libc_malloc(std::size_t size);
+extern "C" void* malloc(std::size_t size) {
+  std::size_t seen = g_largest_malloc.load(std::memory_order_relaxed);
+  while (size > seen && !g_largest_malloc.compare_exchange_weak(seen, size)) {
+  }
+  return __libc_malloc(size);
+}
+#endif
+
 #define EXPECT_THROWS_WITH(part, ...) \
   EXPECT_TRUE(throws_error([&] { (void)(__VA_ARGS__); }, {part}))
 
@@ -377,6 +395,61 @@ TEST_F(CorruptCheckpoint, ErrorsNameTheFileAndTensor) {
   EXPECT_THROWS_WITH("expected shape [4,6] but found [6,4]", ckpt.tensor<float, 2>("dense/kernel", {4, 6}));
   EXPECT_THROWS_WITH("expected a string tensor but found F32", ckpt.strings("dense/kernel"));
   EXPECT_THROWS_WITH("model.ckpt-1.index", ckpt.tensor<float, 0>("extras/note"));
+}
+
+// A BundleEntryProto for a float tensor of shard 0.
+std::string float_entry(std::int64_t elements, std::int64_t offset, std::uint32_t masked_crc) {
+  using tf_table_writer::put_varint;
+  std::string dim, shape, out;
+  put_varint(dim, 0x08);  // size = 1
+  put_varint(dim, static_cast<std::uint64_t>(elements));
+  put_varint(shape, 0x12);  // dim = 2
+  put_varint(shape, dim.size());
+  shape += dim;
+  put_varint(out, 0x08);  // dtype = 1: DT_FLOAT
+  put_varint(out, 1);
+  put_varint(out, 0x12);  // shape = 2
+  put_varint(out, shape.size());
+  out += shape;
+  put_varint(out, 0x20);  // offset = 4
+  put_varint(out, static_cast<std::uint64_t>(offset));
+  put_varint(out, 0x28);  // size = 5
+  put_varint(out, static_cast<std::uint64_t>(4 * elements));
+  out += '\x35';  // crc32c = 6, fixed32
+  tf_table_writer::put_fixed32(out, masked_crc);
+  return out;
+}
+
+// Loading reads one tensor at a time: no allocation near the size of a whole shard, so a
+// checkpoint needs about the size of its tensors in memory, not twice that. (The file is written
+// here, in TensorFlow's format, because the point is its size.)
+TEST_F(CorruptCheckpoint, LoadingNeverHoldsAWholeShard) {
+  const std::int64_t elements = std::int64_t{2} << 20;  // 8 MiB per tensor, 16 MiB of data
+  std::string shard(static_cast<std::size_t>(8 * elements), '\0');
+  for (std::size_t i = 0; i < shard.size(); i += 4096) shard[i] = static_cast<char>(i >> 12);
+  const auto crc = [&](std::size_t at) {
+    return seq2seq::io::detail::crc32c_mask(
+        seq2seq::io::detail::crc32c_extend(0, shard.data() + at, static_cast<std::size_t>(4 * elements)));
+  };
+  std::string header;
+  tf_table_writer::put_varint(header, 0x08);  // num_shards = 1
+  tf_table_writer::put_varint(header, 1);
+  const tf_table_writer::Entries entries{{"", header},
+                                         {"a", float_entry(elements, 0, crc(0))},
+                                         {"b", float_entry(elements, 4 * elements, crc(4 * elements))}};
+  const std::string prefix = (dir_ / "big").string();
+  write_all(prefix + ".index", tf_table_writer::write_table(entries, 16, false));
+  write_all(prefix + ".data-00000-of-00001", shard);
+#ifdef SEQ2SEQ_TRACKS_LARGEST_MALLOC
+  g_largest_malloc = 0;
+#endif
+  const TFCheckpoint ckpt = TFCheckpoint::load(prefix);
+#ifdef SEQ2SEQ_TRACKS_LARGEST_MALLOC
+  EXPECT_LT(g_largest_malloc.load(), static_cast<std::size_t>(4 * elements) + (std::size_t{1} << 20));
+#endif
+  EXPECT_EQ(ckpt.shape("b"), std::vector<std::int64_t>{elements});
+  const auto b = ckpt.tensor<float, 1>("b");
+  EXPECT_EQ(std::memcmp(b.data(), shard.data() + 4 * elements, static_cast<std::size_t>(4 * elements)), 0);
 }
 
 }  // namespace

@@ -265,14 +265,14 @@ inline void TFCheckpoint::add_tensor(const std::string& key, const detail::Bundl
     fail("tensor '", key, "': shape ", seq2seq::detail::dims_string(e.shape), " of ", type->name,
          " needs ", counter.count(), " x ", info->size, " bytes but the entry has ", e.size);
   }
-  const std::string bytes = read_bytes(key, e);
+  std::string bytes = read_bytes(key, e);
   const Shard& shard = shards_[static_cast<std::size_t>(e.shard_id)];
   const std::uint32_t crc = detail::crc32c_extend(0, bytes.data(), bytes.size());
   if (crc != detail::crc32c_unmask(e.crc32c)) {
     fail_in(kFormat, shard.path, "tensor '", key, "': checksum mismatch (crc32c of the bytes ",
             crc, ", the index says ", detail::crc32c_unmask(e.crc32c), "): corrupt data");
   }
-  Entry entry{info, e.shape, counter.count(), add_block(bytes), 0};
+  Entry entry{info, e.shape, counter.count(), add_block(std::move(bytes)), 0};  // no second copy
   add_entry(key, std::move(entry));
 }
 
