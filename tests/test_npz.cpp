@@ -31,22 +31,7 @@
 #error "SEQ2SEQ_GOLDEN_DIR must name the tests/golden directory"
 #endif
 
-// ---- largest single malloc request (glibc, not under ASan/TSan, which own the allocator) -------
-// Every operator new, and libzip's own buffers, go through malloc; see also alloc_counter.hpp.
-
-#if defined(__GLIBC__) && !defined(SEQ2SEQ_SANITIZER_OWNS_MALLOC)
-#define SEQ2SEQ_TRACKS_LARGEST_MALLOC 1
-namespace {
-std::atomic<std::size_t> g_largest_malloc{0};
-}  // namespace
-extern "C" void* __libc_malloc(std::size_t size);
-extern "C" void* malloc(std::size_t size) {
-  std::size_t seen = g_largest_malloc.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest_malloc.compare_exchange_weak(seen, size)) {
-  }
-  return __libc_malloc(size);
-}
-#endif
+#include "largest_malloc.hpp"  // g_largest_malloc
 
 namespace {
 

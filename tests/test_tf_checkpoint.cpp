@@ -31,22 +31,7 @@
 #endif
 
 // The statement last: it may hold commas (template arguments).
-// ---- largest single malloc request (glibc, not under ASan/TSan, which own the allocator) -------
-#include "sanitizers.hpp"
-#if defined(__GLIBC__) && !defined(SEQ2SEQ_SANITIZER_OWNS_MALLOC)
-#define SEQ2SEQ_TRACKS_LARGEST_MALLOC 1
-#include <atomic>
-namespace {
-std::atomic<std::size_t> g_largest_malloc{0};
-}  // namespace
-extern "C" void* __libc_malloc(std::size_t size);
-extern "C" void* malloc(std::size_t size) {
-  std::size_t seen = g_largest_malloc.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest_malloc.compare_exchange_weak(seen, size)) {
-  }
-  return __libc_malloc(size);
-}
-#endif
+#include "largest_malloc.hpp"  // g_largest_malloc
 
 #define EXPECT_THROWS_WITH(part, ...) \
   EXPECT_TRUE(throws_error([&] { (void)(__VA_ARGS__); }, {part}))
