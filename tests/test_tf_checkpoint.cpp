@@ -8,6 +8,7 @@
 #include <seq2seq/io/keras.hpp>
 #include <seq2seq/io/load_status.hpp>
 #include <seq2seq/io/tf1.hpp>
+#include <seq2seq/io/tfa.hpp>
 #include <seq2seq/rnn/dynamic_rnn.hpp>
 
 #include <gtest/gtest.h>
@@ -177,6 +178,28 @@ TEST(TFCheckpoint, TF1SaverCheckpointRunsAsInTensorFlow) {
     const TFCheckpoint ckpt = TFCheckpoint::load(prefix_of(name));
     expect_reproduces_case(seq2seq::io::tf1::gru_cell<float>(ckpt, "rnn/gru_cell"),
                            expected(name)["case"], name);
+  }
+}
+
+// The decoder of the TF1 graph: TensorFlow Addons' AttentionWrapper(GRU, Bahdanau) under
+// dynamic_rnn, saved with its graph names (io::tfa), run on the memory TensorFlow computed.
+TEST(TFCheckpoint, TF1GraphAttentionWrapperRunsAsInTensorFlow) {
+  for (const char* name : {"tf1_saver", "tf1_sharded"}) {
+    SCOPED_TRACE(name);
+    const TFCheckpoint ckpt = TFCheckpoint::load(prefix_of(name));
+    const json c = expected(name)["wrapper_case"];
+    seq2seq::Tensor3<float> inputs(3, 4, 3), memory(3, 5, 6), want(3, 4, 5);
+    for (auto [tensor, key] : {std::pair{&inputs, "inputs"}, {&memory, "memory"}, {&want, "outputs"}}) {
+      const auto values = c[key].get<std::vector<float>>();
+      ASSERT_EQ(values.size(), static_cast<std::size_t>(tensor->size())) << key;
+      std::copy(values.begin(), values.end(), tensor->data());
+    }
+    const seq2seq::AttentionWrapper wrapper(
+        seq2seq::io::tf1::gru_cell<float>(ckpt, "decoder/gru_cell"),
+        seq2seq::io::tfa::bahdanau_attention<float>(
+            ckpt, memory, c["memory_sequence_length"].get<std::vector<std::int64_t>>()),
+        seq2seq::io::tf1::attention_wrapper_config<float>(ckpt, "attention_wrapper"));
+    golden::expect_close(seq2seq::dynamic_rnn(wrapper, inputs).outputs, want, name);
   }
 }
 

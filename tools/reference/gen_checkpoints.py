@@ -16,9 +16,12 @@ outputs [3, 5, 6]; the attention model: also memory and memory_sequence_length):
 from the checkpoint must reproduce it.
 
 Cases:
-  tf1_saver      tf.compat.v1 graph, tf.compat.v1.train.Saver: a GRU encoder (dynamic_rnn), a
-                 Dense layer, AdamOptimizer slots, global_step, and variables of every dtype the
-                 reader supports (float64, int32, int64, bool, half, bfloat16, a string, scalars)
+  tf1_saver      tf.compat.v1 graph, tf.compat.v1.train.Saver: a GRU encoder (dynamic_rnn), an
+                 AttentionWrapper(GRU, normalized BahdanauAttention) decoder over it (TensorFlow
+                 Addons in graph mode, its own variable names), a Dense layer, AdamOptimizer
+                 slots, global_step, and variables of every dtype the reader supports (float64,
+                 int32, int64, bool, half, bfloat16, a string, scalars); "wrapper_case" is the
+                 decoder's inputs [3, 4, 3], memory, memory_sequence_length and outputs [3, 4, 5]
   tf1_sharded    the same Saver with sharded=True over two CPU devices: two data shards
   multi_block    1400 scalar variables with long distinct names: an index of several blocks
   tf2_checkpoint tf.train.Checkpoint(model=Keras GRU + Dense, optimizer=Adam) after one step
@@ -42,6 +45,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+import tensorflow_addons as tfa  # noqa: E402
 from tensorflow.core.protobuf import trackable_object_graph_pb2  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -63,7 +67,7 @@ def reset(case):
     return d
 
 
-def describe(case_dir, prefix, case=None):
+def describe(case_dir, prefix, case=None, wrapper_case=None):
     """expected.json from TensorFlow's own checkpoint reader."""
     reader = tf.train.load_checkpoint(prefix)
     dtypes = reader.get_variable_to_dtype_map()
@@ -93,8 +97,9 @@ def describe(case_dir, prefix, case=None):
     rel = os.path.relpath(prefix, case_dir)
     with open(os.path.join(case_dir, "expected.json"), "w") as f:
         doc = {"prefix": rel, "tensors": tensors, "variables": variables}
-        if case is not None:
-            doc["case"] = {k: np.asarray(v).reshape(-1).tolist() for k, v in case.items()}
+        for key, c in (("case", case), ("wrapper_case", wrapper_case)):
+            if c is not None:
+                doc[key] = {k: np.asarray(v).reshape(-1).tolist() for k, v in c.items()}
         json.dump(doc, f, indent=1, sort_keys=True)
 
 
@@ -103,7 +108,9 @@ def rand(*shape):
 
 
 def tf1_graph(sharded_devices=None):
-    """A TF 1.x training graph: GRU encoder, Dense, Adam, global_step, assorted dtypes."""
+    """A TF 1.x training graph: a GRU encoder, an AttentionWrapper(GRU, normalized Bahdanau)
+    decoder over its outputs (TensorFlow Addons in graph mode, under dynamic_rnn), a Dense on
+    the encoder, Adam, global_step, assorted dtypes."""
     v1 = tf.compat.v1
     devices = sharded_devices or [None, None]
     with tf.device(devices[0]):
@@ -111,7 +118,15 @@ def tf1_graph(sharded_devices=None):
         cell = v1.nn.rnn_cell.GRUCell(6)
         outputs, _ = v1.nn.dynamic_rnn(cell, inputs, sequence_length=LENGTHS, dtype=tf.float32)
         logits = v1.layers.dense(outputs, 4, name="dense")
-        loss = tf.reduce_mean(tf.square(logits))
+        decoder_inputs = v1.placeholder(tf.float32, [3, 4, 3], name="decoder_inputs")
+        mechanism = tfa.seq2seq.BahdanauAttention(4, memory=outputs, normalize=True,
+                                                  memory_sequence_length=LENGTHS)
+        wrapper = tfa.seq2seq.AttentionWrapper(v1.nn.rnn_cell.GRUCell(6), mechanism,
+                                               attention_layer_size=5)
+        decoder_outputs, _ = v1.nn.dynamic_rnn(
+            wrapper, decoder_inputs, scope="decoder",
+            initial_state=wrapper.get_initial_state(batch_size=3, dtype=tf.float32))
+        loss = tf.reduce_mean(tf.square(logits)) + tf.reduce_mean(tf.square(decoder_outputs))
         global_step = v1.train.get_or_create_global_step()
         train = v1.train.AdamOptimizer(0.01).minimize(loss, global_step=global_step)
     with tf.device(devices[1]):
@@ -130,29 +145,31 @@ def tf1_graph(sharded_devices=None):
             v1.get_variable("scalar", initializer=np.float32(0.25), trainable=False)
             v1.get_variable("empty", initializer=np.zeros((0, 3), np.float32), trainable=False)
             v1.Variable("seq2seq checkpoint", name="note", trainable=False)
-    return inputs, outputs, train
+    return inputs, outputs, decoder_inputs, decoder_outputs, train
 
 
 def write_tf1(case, sharded):
     d = reset(case)
     with tf.Graph().as_default():
         devs = ["/cpu:0", "/cpu:1"] if sharded else None
-        inputs, outputs, train = tf1_graph(devs)
+        inputs, outputs, decoder_inputs, decoder_outputs, train = tf1_graph(devs)
         saver = tf.compat.v1.train.Saver(sharded=sharded)
         config = tf.compat.v1.ConfigProto(device_count={"CPU": 2})
         with tf.compat.v1.Session(config=config) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
-            sess.run(train, {inputs: rand(3, 5, 3)})
+            sess.run(train, {inputs: rand(3, 5, 3), decoder_inputs: rand(3, 4, 3)})
             prefix = saver.save(sess, os.path.join(d, "model.ckpt"), global_step=1)
-            x = rand(3, 5, 3)
-            case = {"inputs": x, "sequence_length": LENGTHS,
-                    "outputs": sess.run(outputs, {inputs: x})}
+            x, y = rand(3, 5, 3), rand(3, 4, 3)
+            memory, decoded = sess.run([outputs, decoder_outputs], {inputs: x, decoder_inputs: y})
+            case = {"inputs": x, "sequence_length": LENGTHS, "outputs": memory}
+            wrapper_case = {"inputs": y, "memory": memory, "memory_sequence_length": LENGTHS,
+                            "outputs": decoded}
     write_case.write_case(os.path.join(d, "case.safetensors"), case["inputs"], case["outputs"],
                           "tf1::gru_cell", "rnn/gru_cell", case["sequence_length"])
     for name in os.listdir(d):
         if name == "checkpoint" or name.endswith(".meta"):
             os.remove(os.path.join(d, name))
-    describe(d, prefix, case)
+    describe(d, prefix, case, wrapper_case)
 
 
 def write_multi_block():
