@@ -157,16 +157,19 @@ INSTANTIATE_TEST_SUITE_P(TensorFlow, GoldenCheckpoint,
                                            "tf2_checkpoint", "keras_weights", "saved_model",
                                            "keras_tfa_checkpoint", "keras_tfa_weights"));
 
+/// Copies the case's `key` elements into `t`, whose size must match.
+void fill(const json& c, const char* key, seq2seq::Tensor3<float>& t) {
+  const auto values = c[key].get<std::vector<float>>();
+  ASSERT_EQ(values.size(), static_cast<std::size_t>(t.size())) << key;
+  std::copy(values.begin(), values.end(), t.data());
+}
+
 /// Runs the GRU built from a checkpoint on the case TensorFlow ran on the same saved weights.
 template <class Cell>
 void expect_reproduces_case(const Cell& cell, const json& c, const std::string& what) {
   seq2seq::Tensor3<float> inputs(3, 5, 3), want(3, 5, 6);
-  const auto x = c["inputs"].get<std::vector<float>>();
-  const auto y = c["outputs"].get<std::vector<float>>();
-  ASSERT_EQ(x.size(), static_cast<std::size_t>(inputs.size()));
-  ASSERT_EQ(y.size(), static_cast<std::size_t>(want.size()));
-  std::copy(x.begin(), x.end(), inputs.data());
-  std::copy(y.begin(), y.end(), want.data());
+  fill(c, "inputs", inputs);
+  fill(c, "outputs", want);
   const auto result =
       seq2seq::dynamic_rnn(cell, inputs, c["sequence_length"].get<std::vector<std::int64_t>>());
   golden::expect_close(result.outputs, want, what);
@@ -189,11 +192,9 @@ TEST(TFCheckpoint, TF1GraphAttentionWrapperRunsAsInTensorFlow) {
     const TFCheckpoint ckpt = TFCheckpoint::load(prefix_of(name));
     const json c = expected(name)["wrapper_case"];
     seq2seq::Tensor3<float> inputs(3, 4, 3), memory(3, 5, 6), want(3, 4, 5);
-    for (auto [tensor, key] : {std::pair{&inputs, "inputs"}, {&memory, "memory"}, {&want, "outputs"}}) {
-      const auto values = c[key].get<std::vector<float>>();
-      ASSERT_EQ(values.size(), static_cast<std::size_t>(tensor->size())) << key;
-      std::copy(values.begin(), values.end(), tensor->data());
-    }
+    fill(c, "inputs", inputs);
+    fill(c, "memory", memory);
+    fill(c, "outputs", want);
     const seq2seq::AttentionWrapper wrapper(
         seq2seq::io::tf1::gru_cell<float>(ckpt, "decoder/gru_cell"),
         seq2seq::io::tfa::bahdanau_attention<float>(
@@ -219,11 +220,9 @@ TEST(TFCheckpoint, KerasTfaAttentionRunsAsInTensorFlow) {
     const TFCheckpoint ckpt = TFCheckpoint::load(prefix_of(name));
     const json c = expected(name)["case"];
     seq2seq::Tensor3<float> inputs(3, 5, 3), memory(3, 4, 7), want(3, 5, 4);
-    for (auto [tensor, key] : {std::pair{&inputs, "inputs"}, {&memory, "memory"}, {&want, "outputs"}}) {
-      const auto values = c[key].get<std::vector<float>>();
-      ASSERT_EQ(values.size(), static_cast<std::size_t>(tensor->size())) << key;
-      std::copy(values.begin(), values.end(), tensor->data());
-    }
+    fill(c, "inputs", inputs);
+    fill(c, "memory", memory);
+    fill(c, "outputs", want);
     seq2seq::io::LoadStatus status(ckpt);
     const seq2seq::AttentionWrapper wrapper(
         seq2seq::io::keras::gru_cell<float>(status, "m/rnn/attention_wrapper/gru_cell"),
