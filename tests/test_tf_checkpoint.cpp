@@ -18,6 +18,7 @@
 #include "throws_error.hpp"
 #include "tf_table_writer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -155,7 +156,8 @@ TEST_P(GoldenCheckpoint, MatchesTensorFlowsReader) {
 INSTANTIATE_TEST_SUITE_P(TensorFlow, GoldenCheckpoint,
                          ::testing::Values("tf1_saver", "tf1_sharded", "multi_block",
                                            "tf2_checkpoint", "keras_weights", "saved_model",
-                                           "keras_tfa_checkpoint", "keras_tfa_weights"));
+                                           "keras_tfa_checkpoint", "keras_tfa_weights",
+                                           "partitioned"));
 
 /// Copies the case's `key` elements into `t`, whose size must match.
 void fill(const json& c, const char* key, seq2seq::Tensor3<float>& t) {
@@ -233,6 +235,25 @@ TEST(TFCheckpoint, KerasTfaAttentionRunsAsInTensorFlow) {
     status.assert_consumed();  // every model variable of the checkpoint is in the wrapper
     golden::expect_close(seq2seq::dynamic_rnn(wrapper, inputs).outputs, want, name);
   }
+}
+
+// Partitioned variables are assembled (GoldenCheckpoint above checks their values against
+// TensorFlow's); their slices are not listed; a slice missing from the index is an error naming
+// the variable.
+TEST(TFCheckpoint, PartitionedVariables) {
+  const std::string prefix = prefix_of("partitioned");
+  const TFCheckpoint ckpt = TFCheckpoint::load(prefix);
+  EXPECT_EQ(ckpt.names(), (std::vector<std::string>{"embedding", "plain", "wide"}));
+  EXPECT_TRUE(ckpt.unreadable().empty());
+  auto entries = seq2seq::io::detail::TableReader(read_all(prefix + ".index"), "index").entries();
+  const auto slice = std::find_if(entries.begin(), entries.end(), [](const auto& kv) {
+    return kv.first.size() > 5 && kv.first.compare(1, 4, "wide") == 0;  // a slice key of "wide"
+  });
+  ASSERT_NE(slice, entries.end());
+  entries.erase(slice);
+  EXPECT_THROWS_WITH("is missing from the index",
+                     TFCheckpoint::parse(tf_table_writer::write_table(entries, 16, false),
+                                         {read_all(prefix + ".data-00000-of-00001")}, "without-a-slice"));
 }
 
 TEST(TFCheckpoint, ParseFromMemory) {

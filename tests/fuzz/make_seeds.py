@@ -201,7 +201,8 @@ def tf_checkpoint_seeds(write):
     os.makedirs(directory, exist_ok=True)
     golden = os.path.join(HERE, "..", "golden", "checkpoints")
     for case, prefix in [("tf1_saver", "model.ckpt-1"), ("keras_weights", "weights"),
-                         ("saved_model", "model/variables/variables")]:
+                         ("saved_model", "model/variables/variables"),
+                         ("partitioned", "model.ckpt")]:
         with open(os.path.join(golden, case, prefix + ".index"), "rb") as f:
             index = f.read()
         with open(os.path.join(golden, case, prefix + ".data-00000-of-00001"), "rb") as f:

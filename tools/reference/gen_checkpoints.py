@@ -24,6 +24,8 @@ Cases:
                  decoder's inputs [3, 4, 3], memory, memory_sequence_length and outputs [3, 4, 5]
   tf1_sharded    the same Saver with sharded=True over two CPU devices: two data shards
   multi_block    1400 scalar variables with long distinct names: an index of several blocks
+  partitioned    tf.compat.v1 partitioned variables: [10, 4] in 3 slices along axis 0, [3, 5]
+                 in 2 slices along axis 1 (TensorFlow's reader returns them whole)
   tf2_checkpoint tf.train.Checkpoint(model=Keras GRU + Dense, optimizer=Adam) after one step
   keras_weights  model.save_weights(prefix) in TensorFlow format
   saved_model    tf.saved_model.save of a tf.Module with two variables (variables/ only)
@@ -172,6 +174,24 @@ def write_tf1(case, sharded):
     describe(d, prefix, case, wrapper_case)
 
 
+def write_partitioned():
+    d = reset("partitioned")
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        init = v1.random_uniform_initializer(-1.0, 1.0, seed=7)
+        v1.get_variable("embedding", [10, 4], initializer=init,
+                        partitioner=v1.fixed_size_partitioner(3))
+        v1.get_variable("wide", [3, 5], initializer=init,
+                        partitioner=v1.fixed_size_partitioner(2, axis=1))
+        v1.get_variable("plain", [2], initializer=init)
+        saver = v1.train.Saver()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            prefix = saver.save(sess, os.path.join(d, "model.ckpt"), write_meta_graph=False)
+    os.remove(os.path.join(d, "checkpoint"))
+    describe(d, prefix)
+
+
 def write_multi_block():
     d = reset("multi_block")
     with tf.Graph().as_default():
@@ -275,6 +295,7 @@ def main():
     write_tf1("tf1_saver", sharded=False)
     write_tf1("tf1_sharded", sharded=True)
     write_multi_block()
+    write_partitioned()
     write_tf2_checkpoint()
     write_keras_weights()
     write_saved_model()

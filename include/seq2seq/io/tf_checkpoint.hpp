@@ -15,8 +15,9 @@
 //  - each tensor: a known dtype, a known shape whose element count matches its byte size, a
 //    shard that exists, bytes inside the shard, and the tensor's masked crc32c (verified on load);
 //  - numeric dtypes (float, double, half, bfloat16, int8..int64, uint8..uint64, bool) become
-//    TensorFile entries; string tensors are checked and readable as strings(); other dtypes
-//    (variant, resource) and partitioned variables are listed by unreadable() and throw a clear
+//    TensorFile entries; partitioned variables (tf.compat.v1 partitioners) are assembled from
+//    their slices, which must tile them exactly; string tensors are checked and readable as
+//    strings(); other dtypes (variant, resource) are listed by unreadable() and throw a clear
 //    error when asked for.
 // Nothing a file merely claims is allocated: sizes are checked against the files' real sizes
 // first. Tensors are read one at a time from the shards (no copy of a whole shard), so loading
@@ -25,6 +26,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -74,8 +76,8 @@ class TFCheckpoint : public TensorFile {
     return it == variables_.end() ? tensor_name : it->second;
   }
 
-  /// Tensors that are listed in the checkpoint but cannot be read as numbers -> why ("string",
-  /// "variant", "partitioned into 2 slices", …). tensor() on one throws with that reason.
+  /// Tensors that are listed in the checkpoint but cannot be read as numbers -> why ("string
+  /// tensor", "variant tensor", …). tensor() on one throws with that reason.
   const std::map<std::string, std::string>& unreadable() const { return unreadable_entries(); }
 
   /// The elements of a string tensor (e.g. "_CHECKPOINTABLE_OBJECT_GRAPH"), row-major. Throws
@@ -102,7 +104,12 @@ class TFCheckpoint : public TensorFile {
 
   static std::string find_prefix(const std::string& path);
   void read_index(const std::string& index_bytes, std::vector<std::string>* memory_shards);
+  std::uint64_t element_count(const std::string& key, const detail::BundleEntry& e) const;
+  std::string read_numeric(const std::string& key, const detail::BundleEntry& e,
+                           const detail::TFDType& type, std::uint64_t count) const;
   void add_tensor(const std::string& key, const detail::BundleEntry& e);
+  void assemble(const std::string& key, const detail::BundleEntry& e,
+                const std::map<std::string, detail::BundleEntry>& slices);
   std::string read_bytes(const std::string& key, const detail::BundleEntry& e) const;
   void read_object_graph();
 
@@ -194,10 +201,22 @@ inline void TFCheckpoint::read_index(const std::string& index_bytes,
   if (memory_shards != nullptr && memory_shards->size() != shards_.size()) {
     fail("the header says ", shards_.size(), " data shards but ", memory_shards->size(), " were given");
   }
+  // Slices of partitioned variables (keys starting with a zero byte) are only read to assemble
+  // their variables, after every entry is known.
+  std::map<std::string, detail::BundleEntry> slices;
+  std::vector<std::pair<std::string, detail::BundleEntry>> partitioned;
   for (std::size_t i = 1; i < entries.size(); ++i) {
     const auto& [key, value] = entries[i];
-    add_tensor(key, detail::parse_bundle_entry(value, key, name()));
+    detail::BundleEntry e = detail::parse_bundle_entry(value, key, name());
+    if (key.front() == '\0') {
+      slices.emplace(key, std::move(e));
+    } else if (!e.slices.empty()) {
+      partitioned.emplace_back(key, std::move(e));
+    } else {
+      add_tensor(key, e);
+    }
   }
+  for (const auto& [key, e] : partitioned) assemble(key, e, slices);
   for (auto& shard : shards_) shard.bytes = std::string();  // every tensor now has its own copy
 }
 
@@ -227,22 +246,37 @@ inline std::string TFCheckpoint::read_bytes(const std::string& key,
   return bytes;
 }
 
-inline void TFCheckpoint::add_tensor(const std::string& key, const detail::BundleEntry& e) {
-  if (!key.empty() && key.front() == '\0') {  // EncodeTensorNameSlice keys start with a zero byte
-    add_unreadable(key, "a slice of a partitioned variable");
-    return;
-  }
-  if (e.num_slices != 0) {
-    add_unreadable(key, "partitioned into " + std::to_string(e.num_slices) +
-                       " slices (not supported: save it unpartitioned)");
-    return;
-  }
+inline std::uint64_t TFCheckpoint::element_count(const std::string& key,
+                                                 const detail::BundleEntry& e) const {
   if (e.unknown_rank) fail("tensor '", key, "': the shape has an unknown rank");
   detail::ElementCounter counter;
   for (const std::int64_t d : e.shape) {
     if (d < 0) fail("tensor '", key, "': negative dimension ", d, " in shape ", seq2seq::detail::dims_string(e.shape));
     if (!counter.add(static_cast<std::uint64_t>(d))) fail("tensor '", key, "': the element count overflows int64");
   }
+  return counter.count();
+}
+
+inline std::string TFCheckpoint::read_numeric(const std::string& key, const detail::BundleEntry& e,
+                                              const detail::TFDType& type, std::uint64_t count) const {
+  const std::size_t size = type.info->size;
+  if (e.size < 0 || count > static_cast<std::uint64_t>(e.size) / size ||
+      count * size != static_cast<std::uint64_t>(e.size)) {
+    fail("tensor '", key, "': shape ", seq2seq::detail::dims_string(e.shape), " of ", type.name,
+         " needs ", count, " x ", size, " bytes but the entry has ", e.size);
+  }
+  std::string bytes = read_bytes(key, e);
+  const std::uint32_t crc = detail::crc32c_extend(0, bytes.data(), bytes.size());
+  if (crc != detail::crc32c_unmask(e.crc32c)) {
+    fail_in(kFormat, shards_[static_cast<std::size_t>(e.shard_id)].path, "tensor '", key,
+            "': checksum mismatch (crc32c of the bytes ", crc, ", the index says ",
+            detail::crc32c_unmask(e.crc32c), "): corrupt data");
+  }
+  return bytes;
+}
+
+inline void TFCheckpoint::add_tensor(const std::string& key, const detail::BundleEntry& e) {
+  const std::uint64_t count = element_count(key, e);
   const detail::TFDType* type = detail::find_tf_dtype(e.dtype);
   if (type == nullptr) {
     add_unreadable(key, "dtype enum " + std::to_string(e.dtype) + " is not supported");
@@ -255,24 +289,86 @@ inline void TFCheckpoint::add_tensor(const std::string& key, const detail::Bundl
   if (type->kind == detail::TFDType::Kind::String) {
     const std::string bytes = read_bytes(key, e);
     strings_[key] = detail::decode_string_tensor(
-        bytes, counter.count(), e.crc32c, key, shards_[static_cast<std::size_t>(e.shard_id)].path);
+        bytes, count, e.crc32c, key, shards_[static_cast<std::size_t>(e.shard_id)].path);
     add_unreadable(key, "string tensor (read it with strings())");
     return;
   }
-  const auto* info = type->info;
-  if (e.size < 0 || counter.count() > static_cast<std::uint64_t>(e.size) / info->size ||
-      counter.count() * info->size != static_cast<std::uint64_t>(e.size)) {
-    fail("tensor '", key, "': shape ", seq2seq::detail::dims_string(e.shape), " of ", type->name,
-         " needs ", counter.count(), " x ", info->size, " bytes but the entry has ", e.size);
+  Entry entry{type->info, e.shape, count, add_block(read_numeric(key, e, *type, count)), 0};
+  add_entry(key, std::move(entry));
+}
+
+inline void TFCheckpoint::assemble(const std::string& key, const detail::BundleEntry& e,
+                                   const std::map<std::string, detail::BundleEntry>& slices) {
+  const std::uint64_t count = element_count(key, e);
+  const detail::TFDType* type = detail::find_tf_dtype(e.dtype);
+  if (type == nullptr || type->kind != detail::TFDType::Kind::Numeric) {
+    add_unreadable(key, "a partitioned variable of a dtype that is not assembled (only numeric ones are)");
+    return;
   }
-  std::string bytes = read_bytes(key, e);
-  const Shard& shard = shards_[static_cast<std::size_t>(e.shard_id)];
-  const std::uint32_t crc = detail::crc32c_extend(0, bytes.data(), bytes.size());
-  if (crc != detail::crc32c_unmask(e.crc32c)) {
-    fail_in(kFormat, shard.path, "tensor '", key, "': checksum mismatch (crc32c of the bytes ",
-            crc, ", the index says ", detail::crc32c_unmask(e.crc32c), "): corrupt data");
+  const std::size_t rank = e.shape.size(), size = type->info->size;
+  struct Part {
+    std::vector<std::int64_t> start, length;
+    const detail::BundleEntry* entry;
+    std::uint64_t volume;
+  };
+  std::vector<Part> parts;
+  std::uint64_t covered = 0;
+  for (const auto& extents : e.slices) {
+    const std::string what = "partitioned variable '" + key + "', slice " + std::to_string(parts.size());
+    if (extents.size() != rank || rank == 0) fail(what, ": ", extents.size(), " extents for rank ", rank);
+    Part part{{}, {}, nullptr, 1};
+    for (std::size_t d = 0; d < rank; ++d) {
+      const auto [start, length] = extents[d];
+      const std::int64_t l = length == -1 ? e.shape[d] : length;
+      if (start < 0 || l < 0 || (length == -1 && start != 0) || start > e.shape[d] || l > e.shape[d] - start) {
+        fail(what, ": extent (", start, ", ", length, ") outside dimension ", d, " of shape ",
+             seq2seq::detail::dims_string(e.shape));
+      }
+      part.start.push_back(start);
+      part.length.push_back(l);
+      part.volume *= static_cast<std::uint64_t>(l);  // <= count: inside the shape
+    }
+    const auto it = slices.find(detail::tensor_slice_key(key, extents));
+    if (it == slices.end()) fail(what, " ", seq2seq::detail::dims_string(part.length), " is missing from the index");
+    if (it->second.dtype != e.dtype || it->second.shape != part.length) {
+      fail(what, ": the slice's entry has dtype enum ", it->second.dtype, " and shape ",
+           seq2seq::detail::dims_string(it->second.shape), ", expected ", type->name, " ",
+           seq2seq::detail::dims_string(part.length));
+    }
+    part.entry = &it->second;
+    covered += part.volume;
+    if (covered > count) fail("partitioned variable '", key, "': its slices hold more than its ", count, " elements");
+    parts.push_back(std::move(part));
   }
-  Entry entry{info, e.shape, counter.count(), add_block(std::move(bytes)), 0};  // no second copy
+  if (covered != count) fail("partitioned variable '", key, "': its slices hold ", covered, " of its ", count, " elements");
+  std::uint64_t data = 0;
+  for (const auto& shard : shards_) data += shard.size;
+  if (count > data / size) fail("partitioned variable '", key, "': larger than the checkpoint's data");
+  // The whole variable, now that its size is backed by data; each slice copied in row by row.
+  std::string whole(static_cast<std::size_t>(count * size), '\0');
+  std::vector<bool> written(static_cast<std::size_t>(count), false);
+  for (const auto& part : parts) {
+    const std::string bytes = read_numeric(key + "' slice '" + seq2seq::detail::dims_string(part.start),
+                                           *part.entry, *type, part.volume);
+    const auto row = static_cast<std::size_t>(part.length[rank - 1]);
+    std::vector<std::int64_t> index(rank, 0);  // position within the slice, last dimension 0
+    for (std::uint64_t r = 0; row != 0 && r < part.volume / row; ++r) {
+      std::uint64_t at = 0;  // flat position in the whole variable
+      for (std::size_t d = 0; d < rank; ++d) {
+        at = at * static_cast<std::uint64_t>(e.shape[d]) + static_cast<std::uint64_t>(part.start[d] + index[d]);
+      }
+      for (std::size_t i = 0; i < row; ++i) {
+        if (written[at + i]) fail("partitioned variable '", key, "': slices overlap");
+        written[at + i] = true;
+      }
+      std::memcpy(&whole[static_cast<std::size_t>(at) * size], &bytes[static_cast<std::size_t>(r) * row * size], row * size);
+      for (std::size_t d = rank - 1; d-- > 0;) {  // next row: carry over the outer dimensions
+        if (++index[d] < part.length[d]) break;
+        index[d] = 0;
+      }
+    }
+  }
+  Entry entry{type->info, e.shape, count, add_block(std::move(whole)), 0};
   add_entry(key, std::move(entry));
 }
 

@@ -357,7 +357,9 @@ struct BundleEntry {
   std::int64_t offset = 0;
   std::int64_t size = 0;
   std::uint32_t crc32c = 0;  // masked
-  std::size_t num_slices = 0;
+  /// A partitioned variable's slices (TensorSliceProto): per dimension (start, length), length
+  /// -1 for the whole dimension. The data of each is another entry (tensor_slice_key).
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> slices;
 };
 
 inline BundleEntry parse_bundle_entry(std::string_view bytes, const std::string& key,
@@ -391,14 +393,81 @@ inline BundleEntry parse_bundle_entry(std::string_view bytes, const std::string&
       case 4: e.offset = r.int64(); break;
       case 5: e.size = r.int64(); break;
       case 6: e.crc32c = r.fixed32(); has_crc = true; break;
-      case 7: r.bytes(); ++e.num_slices; break;
+      case 7: {
+        std::vector<std::pair<std::int64_t, std::int64_t>> extents;
+        WireReader slice(r.bytes(), what.c_str(), file);
+        while (slice.next()) {
+          if (slice.field() != 1) {
+            slice.skip();
+            continue;
+          }
+          std::pair<std::int64_t, std::int64_t> extent{0, -1};
+          WireReader x(slice.bytes(), what.c_str(), file);
+          while (x.next()) {
+            if (x.field() == 1) extent.first = x.int64();
+            else if (x.field() == 2) extent.second = x.int64();
+            else x.skip();
+          }
+          extents.push_back(extent);
+        }
+        e.slices.push_back(std::move(extents));  // bounded: every slice consumes bytes
+        break;
+      }
       default: r.skip();
     }
   }
-  if (!has_crc && e.num_slices == 0 && e.size > 0) {
+  if (!has_crc && e.slices.empty() && e.size > 0) {
     checkpoint_fail(file, "tensor '", key, "': the index has no checksum for it");
   }
   return e;
+}
+
+// ---- partitioned variables: the keys of their slices (tensor_slice_util / ordered_code.cc)
+
+/// OrderedCode's signed-number encoding, whose byte order sorts as the numbers do: a header of
+/// leading 1-bits gives the length (x in [-64, 64) is one byte 0x80 ^ x).
+inline void put_signed_num_increasing(std::string& out, std::int64_t value) {
+  const std::uint64_t x = value < 0 ? ~static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  int bits = 0;
+  while (bits < 64 && (x >> bits) != 0) ++bits;
+  const int length = bits / 7 + 1;  // 1..10 bytes
+  unsigned char buffer[10];
+  for (int i = 0; i < 10; ++i) {
+    const int shift = 8 * (9 - i);
+    buffer[i] = shift >= 64 ? (value < 0 ? 0xFF : 0x00)
+                            : static_cast<unsigned char>(static_cast<std::uint64_t>(value) >> shift);
+  }
+  static const unsigned char header[11][2] = {{0x00, 0x00}, {0x80, 0x00}, {0xC0, 0x00}, {0xE0, 0x00},
+                                              {0xF0, 0x00}, {0xF8, 0x00}, {0xFC, 0x00}, {0xFE, 0x00},
+                                              {0xFF, 0x00}, {0xFF, 0x80}, {0xFF, 0xC0}};
+  unsigned char* begin = buffer + 10 - length;
+  begin[0] ^= header[length][0];
+  if (length > 1) begin[1] ^= header[length][1];
+  out.append(reinterpret_cast<const char*>(begin), static_cast<std::size_t>(length));
+}
+
+/// The key under which a slice of variable `name` is stored: EncodeTensorNameSlice, i.e.
+/// OrderedCode's 0, the escaped name, the rank, then start and length (-1: the whole
+/// dimension) of each dimension.
+inline std::string tensor_slice_key(const std::string& name,
+                                    const std::vector<std::pair<std::int64_t, std::int64_t>>& extents) {
+  std::string key(1, '\0');  // WriteNumIncreasing(0)
+  for (const char c : name) {
+    key += c;
+    if (c == '\0') key += '\xff';
+    if (c == '\xff') key += '\0';
+  }
+  key += std::string("\0\x01", 2);
+  const auto rank = static_cast<std::uint64_t>(extents.size());
+  std::string big_endian;
+  for (std::uint64_t r = rank; r != 0; r >>= 8) big_endian.insert(big_endian.begin(), static_cast<char>(r & 0xFF));
+  key += static_cast<char>(big_endian.size());  // WriteNumIncreasing(rank)
+  key += big_endian;
+  for (const auto& [start, length] : extents) {
+    put_signed_num_increasing(key, start);
+    put_signed_num_increasing(key, length);
+  }
+  return key;
 }
 
 /// TensorFlow's DataType enum (types.proto) for what a checkpoint can hold.
