@@ -26,7 +26,7 @@ Keras layouts (these differ from the TF1 rnn_cell layouts):
 
 Library use:   export_keras(model_or_layer, path, metadata)
 CLI:           python export_keras.py MODEL (.keras / .h5 / SavedModel dir) OUT.safetensors
-                   [--meta key=value ...] [--dtype float32|float64|keep]
+                   [--meta key=value ...] [--dtype float32|float64|keep] [--case LAYER ...]
 """
 import argparse
 import os
@@ -93,6 +93,9 @@ def main(argv=None):
     ap.add_argument("out", help="output .safetensors")
     ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--dtype", default="keep", choices=["keep", "float32", "float64"])
+    ap.add_argument("--case", action="append", default=[], metavar="LAYER",
+                    help="also write OUT_stem.LAYER.case.safetensors: the Keras GRU/LSTM layer "
+                         "LAYER run on random inputs (write_case.py), for io::check_case")
     args = ap.parse_args(argv)
 
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -110,6 +113,11 @@ def main(argv=None):
     tensors = export_keras(model, args.out, meta, dtype=dtype)
     for k, v in tensors.items():
         print(f"{k}\t{v.dtype}\t{list(v.shape)}")
+    for layer in args.case:
+        from write_case import keras_rnn_case
+        path = os.path.splitext(args.out)[0] + f".{layer}.case.safetensors"
+        keras_rnn_case(path, model.get_layer(layer))
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
