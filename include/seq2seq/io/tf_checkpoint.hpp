@@ -4,9 +4,9 @@
 // the data shards P.data-00000-of-0000N holding each tensor's raw little-endian bytes. This covers
 // tf.compat.v1.train.Saver checkpoints, TF2 object-based ones (tf.train.Checkpoint, Keras
 // save_weights in TensorFlow format) and a SavedModel's variables/. The table and the protobuf
-// messages it holds are decoded by hand (tf_checkpoint_format.hpp); Snappy-compressed table
-// blocks need libsnappy (SEQ2SEQ_SNAPPY, CMake finds Debian's libsnappy-dev) and are otherwise a
-// clear error.
+// messages it holds are decoded by hand (tf_table.hpp, tf_checkpoint_format.hpp);
+// Snappy-compressed table blocks need libsnappy (SEQ2SEQ_SNAPPY, CMake finds Debian's
+// libsnappy-dev) and are otherwise a clear error.
 //
 // What TFCheckpoint accepts (everything else throws seq2seq::Error naming the file, and the tensor
 // where there is one):
