@@ -97,7 +97,9 @@ const std::map<std::string, std::string> kDTypes = {
 /// elements, string tensors, and the object graph's variable names.
 void expect_matches_tensorflow(const TFCheckpoint& ckpt, const json& want) {
   std::set<std::string> numeric;
-  for (const auto& [key, t] : want["tensors"].items()) {
+  for (const auto& item : want["tensors"].items()) {
+    const std::string key = item.key();  // a structured binding cannot be captured in C++17
+    const json& t = item.value();
     SCOPED_TRACE(key);
     const std::string dtype = t["dtype"];
     if (dtype == "string") {
