@@ -25,8 +25,7 @@
 #endif
 
 /// With the OpenBLAS or oneDNN backend, products of fewer multiply-adds (m·n·k) than this stay on
-/// Eigen. The test suite sets it to 0 so that every product of the golden cases reaches the
-/// backend.
+/// Eigen (the default of detail::gemm_eigen_below).
 #ifndef SEQ2SEQ_GEMM_EIGEN_BELOW
 #define SEQ2SEQ_GEMM_EIGEN_BELOW 32768
 #endif
@@ -45,6 +44,12 @@ inline const char* gemm_backend() {
 }
 
 namespace detail {
+
+/// The threshold gemm() compares m·n·k with (SEQ2SEQ_GEMM_EIGEN_BELOW). A variable rather than
+/// only the macro so that the test suite can set it to 0 at run time (SEQ2SEQ_GEMM_EIGEN_BELOW in
+/// the environment, tests/threads_env.cpp): every product of the golden cases then reaches the
+/// backend, in the same build that ran them at the default. Set it before any thread runs a product.
+inline double gemm_eigen_below = SEQ2SEQ_GEMM_EIGEN_BELOW;
 
 /// Eigen's GEMM takes its packing buffers from the heap whenever they exceed
 /// EIGEN_STACK_ALLOCATION_LIMIT (128 KiB), i.e. once per product at NMT sizes: once per step.
@@ -123,7 +128,7 @@ void gemm(ConstMatrixRef<T> a, ConstMatrixRef<T> b, MatrixRef<T> c, bool accumul
     return;
   }
   // Tiny products (the tutorial's) stay on Eigen: a library call costs more than they do.
-  const bool tiny = double(m) * double(n) * double(k) < double(SEQ2SEQ_GEMM_EIGEN_BELOW);
+  const bool tiny = double(m) * double(n) * double(k) < gemm_eigen_below;
 #if defined(SEQ2SEQ_GEMM_OPENBLAS) || defined(SEQ2SEQ_GEMM_ONEDNN)
   if (tiny) return eigen_gemm<T>(a, b, c, accumulate);
 #else
