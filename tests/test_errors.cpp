@@ -1,10 +1,10 @@
-// The bad-input catalogue (docs/errors.md): one test per row. Each test either checks that a
+// The bad-input catalogue (docs/guide/errors.md): one test per row. Each test either checks that a
 // misuse throws seq2seq::Error with the message parts the catalogue lists, or checks the
 // documented behaviour of an input that is valid but unusual (zero-length rows, NaN/Inf values,
 // sizes of 0). Tests whose comment starts with `// FINDING (fixed):` caught a library bug when
 // the catalogue was written; they now check the fix.
 //
-// Every test is preceded by a `//@ section | misuse | behaviour` line from which docs/errors.md's
+// Every test is preceded by a `//@ section | misuse | behaviour` line from which docs/guide/errors.md's
 // rows were written; the behaviour is empty when the test checks an error message.
 #include <gtest/gtest.h>
 

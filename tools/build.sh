@@ -2,6 +2,10 @@
 # One command from a fresh Debian 12 machine (root) to a result:
 #   bash tools/build.sh example   installs what is missing, builds and runs the tutorial encoder
 #                                 and the date translator (greedy + beam decoding, heatmaps)
+#   bash tools/build.sh docs      installs what is missing (Doxygen, MkDocs, Chromium), builds the
+#                                 documentation site into build/docs/site (tools/docs/build_site.sh:
+#                                 fails on an undocumented public name or a broken link) and
+#                                 renders two of its pages to PNG in build/docs/screenshots
 #   bash tools/build.sh test      installs what is missing, builds everything (GCC, -Werror, the
 #                                 default GEMM backend: oneDNN), runs the test suite, fuzzes each
 #                                 file reader and the shape checks for 10 s, then runs again: the
@@ -10,8 +14,10 @@
 #                                 the threaded tests under ThreadSanitizer (GCC, no OpenMP); the
 #                                 heap-counting tests on Eigen alone; the test programs under the
 #                                 oneDNN (the default build again) and OpenBLAS GEMM backends at
-#                                 two threads, every product on the backend. Prints each stage's
-#                                 time at the end.
+#                                 two threads, every product on the backend; and the docs. Prints
+#                                 each stage's time at the end.
+# Every configuration is a preset of CMakePresets.json (release, asan-ubsan, tsan, gemm-eigen,
+# gemm-openblas), so that the presets users build with are the ones tested.
 # Packages come from Debian only (idempotent: apt-get runs only when something is missing).
 # BUILD_DIR overrides the build directory (default: build/ in the checkout).
 set -euo pipefail
@@ -20,10 +26,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 
 packages=(cmake make g++ libeigen3-dev nlohmann-json3-dev libzip-dev libgtest-dev libbenchmark-dev
-          libopenblas-dev libdnnl-dev libstb-dev libsnappy-dev)
+          libopenblas-dev libdnnl-dev libstb-dev libsnappy-dev pkgconf)
 # The fuzzing and sanitizer stages of `test` build with Clang, whose sanitizer, libFuzzer and
 # OpenMP runtimes are packages of their own (GCC's come with g++).
 [ "$mode" != test ] || packages+=(clang libclang-rt-14-dev libomp-14-dev)
+# The documentation: Doxygen (API), MkDocs with the Material theme (guide), Chromium (renders it).
+[ "$mode" != test ] && [ "$mode" != docs ] || packages+=(doxygen mkdocs mkdocs-material chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -47,8 +55,11 @@ stage_done() {
 # The project's own programs build with -Werror when testing (the tests always do).
 werror=OFF
 [ "$mode" != test ] || werror=ON
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_WERROR=$werror
+cmake -S "$root" --preset release -B "$build" -DSEQ2SEQ_WERROR=$werror
 case "$mode" in
+  docs)
+    bash "$root/tools/docs/build_site.sh" "$build"
+    ;;
   example)
     cmake --build "$build" -j"$jobs" --target tutorial_encoder translate
     "$build/examples/tutorial_encoder"
@@ -67,6 +78,9 @@ case "$mode" in
       ctest --test-dir "$build" --output-on-failure -j"$jobs" -L '^product$'
     stage_done "GEMM oneDNN, 2 threads"
 
+    bash "$root/tools/docs/build_site.sh" "$build"
+    stage_done "docs (Doxygen, MkDocs, Chromium)"
+
     BUILD_DIR="$build-fuzz" bash "$root/tools/fuzz.sh"  # libFuzzer harnesses, 10 s each
     stage_done "fuzzing (Clang, libFuzzer)"
 
@@ -77,9 +91,7 @@ case "$mode" in
     # threaded GEMM, the library's parallel loops), so that every instruction is instrumented.
     # -O0: it compiles in half the time of -O1 and its tests still take under a minute.
     dir="$build-clang-asan-ubsan"
-    cmake -S "$root" -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-      -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g" -DSEQ2SEQ_WERROR=ON -DSEQ2SEQ_SANITIZE=address,undefined \
-      -DSEQ2SEQ_OPENMP=ON -DSEQ2SEQ_GEMM=Eigen
+    cmake -S "$root" --preset asan-ubsan -B "$dir"
     cmake --build "$dir" -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
       UBSAN_OPTIONS=print_stacktrace=1 SEQ2SEQ_NUM_THREADS=2 \
@@ -90,13 +102,11 @@ case "$mode" in
     # ThreadSanitizer on the programs that start threads, shared objects across std::threads
     # (test_thread_safety) included. Without OpenMP: libgomp is not instrumented.
     # The stages below build only some test programs: they skip the consumer builds, the
-    # compile-fail tests and README.md's blocks (which the default and Clang stages ran), and
-    # the tests of programs they do not build.
-    not_rerun='^consumer_|^compile_fail_|^readme_block_|_NOT_BUILT$'
+    # compile-fail tests and README.md's and the guide's blocks (which the default and Clang
+    # stages ran), and the tests of programs they do not build.
+    not_rerun='^consumer_|^compile_fail_|^readme_block_|^guide_|_NOT_BUILT$'
     dir="$build-tsan"
-    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-      -DSEQ2SEQ_SANITIZE=thread -DSEQ2SEQ_OPENMP=OFF -DSEQ2SEQ_GEMM=Eigen \
-      -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
+    cmake -S "$root" --preset tsan -B "$dir" -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
       -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
     cmake --build "$dir" -j"$jobs" --target seq2seq_threaded_tests
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
@@ -107,8 +117,8 @@ case "$mode" in
     # count heap allocations run here (under oneDNN and OpenBLAS they skip: those libraries
     # allocate inside their GEMMs; sanitizers own malloc).
     dir="$build-gemm-Eigen"
-    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_GEMM=Eigen \
-      -DSEQ2SEQ_BUILD_EXAMPLES=OFF -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
+    cmake -S "$root" --preset gemm-eigen -B "$dir" -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
+      -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
     cmake --build "$dir" -j"$jobs" --target seq2seq_alloc_tests
     ctest --test-dir "$dir" --output-on-failure -j"$jobs" -E "$not_rerun"
     stage_done "GEMM Eigen alone, heap counts"
@@ -117,8 +127,8 @@ case "$mode" in
     # OpenMP ran above, under the sanitizers; oneDNN at one and two threads in the default build).
     # OpenBLAS: the programs that run products, every product on the backend, two threads.
     dir="$build-gemm-OpenBLAS"
-    cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release -DSEQ2SEQ_GEMM=OpenBLAS \
-      -DSEQ2SEQ_BUILD_EXAMPLES=OFF -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
+    cmake -S "$root" --preset gemm-openblas -B "$dir" -DSEQ2SEQ_BUILD_EXAMPLES=OFF \
+      -DSEQ2SEQ_BUILD_BENCHMARKS=OFF
     cmake --build "$dir" -j"$jobs" --target seq2seq_product_tests
     SEQ2SEQ_NUM_THREADS=2 SEQ2SEQ_GEMM_EIGEN_BELOW=0 \
       ctest --test-dir "$dir" --output-on-failure -j"$jobs" -L '^product$'
@@ -127,7 +137,7 @@ case "$mode" in
     printf '  %s\n' "${timings[@]}"
     ;;
   *)
-    echo "usage: bash tools/build.sh example|test" >&2
+    echo "usage: bash tools/build.sh example|docs|test" >&2
     exit 2
     ;;
 esac

@@ -25,6 +25,9 @@ golden_common.py), then runs the other generators, each in its own process
                                                  run by /usr/bin/python3; trains, ~1 min)
   checkpoints tools/reference/gen_checkpoints.py tests/golden/checkpoints/ (TensorFlow
                                                  checkpoints and what TF's reader says of them)
+  differences tools/reference/gen_differences.py tests/golden/differences/ (Keras masking,
+           tools/reference/gen_differences_torch.py  TFA's state fields; PyTorch packed
+                                                 sequences, by /usr/bin/python3)
 Run:  tools/reference/.venv/bin/python tools/reference/gen_golden.py [--only core,npz,...]
 """
 import argparse
@@ -55,6 +58,8 @@ SUBPROCESS_GENERATORS = [
     ("trained", VENV_PYTHON, "tools/train/train_date_attention.py"),
     ("torch", "/usr/bin/python3", "tools/train/train_torch_rnn.py"),
     ("checkpoints", VENV_PYTHON, "tools/reference/gen_checkpoints.py"),
+    ("differences", VENV_PYTHON, "tools/reference/gen_differences.py"),
+    ("differences", "/usr/bin/python3", "tools/reference/gen_differences_torch.py"),
 ]
 
 

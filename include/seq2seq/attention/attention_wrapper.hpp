@@ -68,6 +68,8 @@ struct AttentionWrapperState {
     copy.cell_state = std::move(new_cell_state);
     return copy;
   }
+  /// The same from any cell-state-like argument: a rank-2 tensor, TensorMap or expression for a
+  /// tensor cell state, else anything convertible to CellState (checked at compile time).
   template <class NewCellState>
   AttentionWrapperState clone(const NewCellState& cell_state_arg) const {
     return clone(detail::cell_state_arg<CellState, T>(cell_state_arg));
@@ -89,9 +91,13 @@ struct MultiAttentionWrapperState {
 
   /// The fields TF's `clone(**kwargs)` may replace; unset ones are kept.
   struct Fields {
+    /// The wrapped cell's state.
     std::optional<CellState> cell_state;
+    /// [batch, Σ_i attention_size_i].
     std::optional<Tensor2<T>> attention;
+    /// Mechanism i: [batch, memory_time_i].
     std::optional<std::vector<Tensor2<T>>> alignments;
+    /// Mechanism i: [batch, memory_time_i].
     std::optional<std::vector<Tensor2<T>>> attention_state;
   };
 
@@ -101,6 +107,8 @@ struct MultiAttentionWrapperState {
     fields.cell_state = std::move(new_cell_state);
     return clone(std::move(fields));
   }
+  /// The same from any cell-state-like argument: a rank-2 tensor, TensorMap or expression for a
+  /// tensor cell state, else anything convertible to CellState (checked at compile time).
   template <class NewCellState,
             std::enable_if_t<!std::is_same_v<NewCellState, Fields>, int> = 0>
   MultiAttentionWrapperState clone(const NewCellState& cell_state_arg) const {
@@ -151,6 +159,7 @@ struct MultiAttentionWrapperState {
 /// not allocate. An empty `fn` means no layer.
 template <class T>
 struct AttentionLayerFn {
+  /// Writes `output` [B, size] from `input` [B, H + Dm] = [cell_output ; context].
   std::function<void(ConstMatrixRef<T> input, MatrixRef<T> output)> fn;
   Index size = 0;  ///< the output width (TF: layer.compute_output_shape([None, H + Dm])[-1])
 };
@@ -160,6 +169,8 @@ struct AttentionLayerFn {
 /// default concat([inputs, attention], -1). `fn` runs at every step: it should not allocate.
 template <class T>
 struct CellInputFn {
+  /// Writes `cell_inputs` [B, output_size] from `inputs` [B, input_size] and `attention`
+  /// [B, attention_size].
   std::function<void(ConstMatrixRef<T> inputs, ConstMatrixRef<T> attention,
                      MatrixRef<T> cell_inputs)>
       fn;
@@ -453,19 +464,22 @@ void write_history(Tensor3<T>& history, int64_t time, const Tensor2<T>& alignmen
 template <class Cell, class Mechanism>
 class AttentionWrapper {
  public:
-  using Scalar = typename Cell::Scalar;
-  using T = Scalar;
-  using cell_state_type = typename Cell::state_type;
+  using Scalar = typename Cell::Scalar;               ///< The cell's scalar: float or double.
+  using T = Scalar;                                   ///< Shorthand for Scalar.
+  using cell_state_type = typename Cell::state_type;  ///< The wrapped cell's state_type.
+  /// AttentionWrapperState: the cell state, attention [batch, attention_size], alignments and
+  /// attention_state [batch, memory_time], alignment_history [time, batch, memory_time].
   using state_type = AttentionWrapperState<cell_state_type, T>;
 
-  /// Scratch for one call of `step` at the memory's batch size.
+  /// Scratch buffers for one call of `step` at the memory's batch size: sized once by
+  /// make_workspace and reused at every step (the library allocates nothing per step).
   struct Workspace {
-    RowMatrix<T> cell_input;   // [B, cell input size]
-    RowMatrix<T> cell_output;  // [B, cell output size]
-    RowMatrix<T> context;      // [B, memory_depth]
-    typename Cell::Workspace cell;
-    typename Mechanism::Workspace mechanism;
-    RowMatrix<T> layer_input;  // [B, cell output size + memory_depth] with a user layer, else 0
+    RowMatrix<T> cell_input;   ///< [B, cell input size]
+    RowMatrix<T> cell_output;  ///< [B, cell output size]
+    RowMatrix<T> context;      ///< [B, memory_depth]
+    typename Cell::Workspace cell;            ///< the cell's scratch for its step
+    typename Mechanism::Workspace mechanism;  ///< the mechanism's scratch for align
+    RowMatrix<T> layer_input;  ///< [B, cell output size + memory_depth] with a user layer, else 0
   };
 
   /// Throws seq2seq::Error when the pieces do not fit: the query depth of the mechanism must be
@@ -498,9 +512,13 @@ class AttentionWrapper {
     }
   }
 
+  /// The wrapped cell.
   const Cell& cell() const { return cell_; }
+  /// The attention mechanism (TF's attention_mechanism).
   const Mechanism& attention_mechanism() const { return mech_; }
+  /// The options this wrapper was built with.
   const AttentionWrapperConfig<T>& config() const { return config_; }
+  /// TF's initial_cell_state: what zero_state uses as the cell state (unset: the cell's zeros).
   const std::optional<cell_state_type>& initial_cell_state() const { return initial_cell_state_; }
   /// Width of the attention vector: attention_layer_size, the layer's size, or the memory depth.
   Index attention_size() const { return attention_size_; }
@@ -512,6 +530,8 @@ class AttentionWrapper {
   std::string input_size_note(Index depth) const {
     return detail::wrapper_input_note(cell_, config_.cell_input_fn, attention_size_, depth);
   }
+  /// Width of each step's output: attention_size() when output_attention, else the cell's
+  /// output size.
   Index output_size() const {
     return config_.output_attention ? attention_size_ : cell_.output_size();
   }
@@ -599,6 +619,8 @@ class AttentionWrapper {
     }
   }
 
+  /// Scratch buffers for `step` at `batch` rows, made once and reused at every step (the
+  /// library allocates nothing per step).
   Workspace make_workspace(Index batch) const {
     Workspace ws;
     prepare_workspace(ws, batch);
@@ -707,24 +729,29 @@ class AttentionWrapper {
 template <class Cell, class... Mechanisms>
 class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
  public:
-  using Scalar = typename Cell::Scalar;
-  using T = Scalar;
-  using cell_state_type = typename Cell::state_type;
+  using Scalar = typename Cell::Scalar;               ///< The cell's scalar: float or double.
+  using T = Scalar;                                   ///< Shorthand for Scalar.
+  using cell_state_type = typename Cell::state_type;  ///< The wrapped cell's state_type.
+  /// MultiAttentionWrapperState: the cell state, attention [batch, Σ_i attention_size(i)] and,
+  /// per mechanism i, alignments and attention_state [batch, memory_time_i] and
+  /// alignment_history [time, batch, memory_time_i].
   using state_type = MultiAttentionWrapperState<cell_state_type, T>;
+  /// Number of attention mechanisms (at least one).
   static constexpr std::size_t num_mechanisms = sizeof...(Mechanisms);
   static_assert(num_mechanisms >= 1, "AttentionWrapper needs at least one attention mechanism");
   static_assert((std::is_same_v<typename Mechanisms::Scalar, T> && ...),
                 "every attention mechanism must have the cell's Scalar type");
 
-  /// Scratch for one call of `step` at the memory's batch size.
+  /// Scratch buffers for one call of `step` at the memory's batch size: sized once by
+  /// make_workspace and reused at every step (the library allocates nothing per step).
   struct Workspace {
-    RowMatrix<T> cell_input;                // [B, cell input size]
-    RowMatrix<T> cell_output;               // [B, cell output size]
-    std::vector<RowMatrix<T>> context;      // mechanism i: [B, memory_depth_i]
-    std::vector<RowMatrix<T>> layer_input;  // mechanism i: [B, H + memory_depth_i] for a user
-                                            // layer, else empty
-    typename Cell::Workspace cell;
-    std::tuple<typename Mechanisms::Workspace...> mechanisms;
+    RowMatrix<T> cell_input;                ///< [B, cell input size]
+    RowMatrix<T> cell_output;               ///< [B, cell output size]
+    std::vector<RowMatrix<T>> context;      ///< mechanism i: [B, memory_depth_i]
+    std::vector<RowMatrix<T>> layer_input;  ///< mechanism i: [B, H + memory_depth_i] for a user
+                                            ///< layer, else empty
+    typename Cell::Workspace cell;          ///< the cell's scratch for its step
+    std::tuple<typename Mechanisms::Workspace...> mechanisms;  ///< mechanism i's align scratch
   };
 
   /// Throws seq2seq::Error when the pieces do not fit: every mechanism's memory batch must be
@@ -788,14 +815,18 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
     }
   }
 
+  /// The wrapped cell.
   const Cell& cell() const { return cell_; }
+  /// The mechanisms, in order (TF's attention_mechanisms).
   const std::tuple<Mechanisms...>& attention_mechanisms() const { return mechs_; }
   /// Mechanism I (TF's `attention_mechanisms[I]`).
   template <std::size_t I>
   const auto& attention_mechanism() const {
     return std::get<I>(mechs_);
   }
+  /// The options this wrapper was built with.
   const MultiAttentionWrapperConfig<T>& config() const { return config_; }
+  /// TF's initial_cell_state: what zero_state uses as the cell state (unset: the cell's zeros).
   const std::optional<cell_state_type>& initial_cell_state() const { return initial_cell_state_; }
   /// The memory batch, the same for every mechanism.
   Index batch_size() const { return std::get<0>(mechs_).batch_size(); }
@@ -811,6 +842,8 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
   std::string input_size_note(Index depth) const {
     return detail::wrapper_input_note(cell_, config_.cell_input_fn, attention_size_, depth);
   }
+  /// Width of each step's output: attention_size() when output_attention, else the cell's
+  /// output size.
   Index output_size() const {
     return config_.output_attention ? attention_size_ : cell_.output_size();
   }
@@ -917,6 +950,8 @@ class AttentionWrapper<Cell, std::tuple<Mechanisms...>> {
     for (auto& history : s.alignment_history) detail::grow_history(history, t, t + steps);
   }
 
+  /// Scratch buffers for `step` at `batch` rows, made once and reused at every step (the
+  /// library allocates nothing per step).
   Workspace make_workspace(Index batch) const {
     Workspace ws;
     prepare_workspace(ws, batch);

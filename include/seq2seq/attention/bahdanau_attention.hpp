@@ -120,7 +120,7 @@ class BahdanauScore {
 template <class T>
 class BahdanauAttention : public detail::AttentionMechanismBase<T> {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
@@ -140,8 +140,11 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
 
   /// The depth a query must have (rows of query_layer/kernel).
   Index query_depth() const { return score_.query_depth(); }
+  /// Whether scores use TF's weight normalization (v̂ = g · v / ‖v‖ and the bias attention_b).
   bool normalize() const { return score_.normalize(); }
+  /// The function from scores to alignments (softmax, hardmax or sparsemax).
   ProbabilityFn probability_fn() const { return probability_fn_; }
+  /// The weights this mechanism was built with.
   const BahdanauAttentionWeights<T>& weights() const { return w_; }
 
   /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
@@ -149,9 +152,13 @@ class BahdanauAttention : public detail::AttentionMechanismBase<T> {
     detail::check_batch_size("BahdanauAttention::initial_alignments", batch, memory_.time);
     return detail::zeros<T, 2>({batch, memory_.time});
   }
+  /// TF's initial_state: the initial alignments, zeros [batch, Tm].
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
+  /// Scratch for `align`, made once and reused at every step (nothing is allocated per step):
+  /// processed_query [batch, num_units] and a [Tm] sort buffer.
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, true); }
+  /// Sizes `ws` as make_workspace does, in place (allocates only when a size changes).
   void prepare_workspace(Workspace& ws) const {
     detail::prepare_attention_workspace(memory_, ws, true);
   }

@@ -73,7 +73,7 @@ void check_luong_query(const std::string& where, const EigenTensor<T, 2>& query,
 template <class T>
 class LuongAttention : public detail::AttentionMechanismBase<T> {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
@@ -92,8 +92,11 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
 
   /// The depth a query must have: num_units (Luong has no query layer).
   Index query_depth() const { return memory_.units; }
+  /// Whether scores are multiplied by the scalar attention_g (TF's scale).
   bool scale() const { return scale_; }
+  /// The function from scores to alignments (softmax, hardmax or sparsemax).
   ProbabilityFn probability_fn() const { return probability_fn_; }
+  /// The weights this mechanism was built with.
   const LuongAttentionWeights<T>& weights() const { return w_; }
 
   /// Zeros [batch, Tm], TF's initial_alignments and initial_state.
@@ -101,9 +104,13 @@ class LuongAttention : public detail::AttentionMechanismBase<T> {
     detail::check_batch_size("LuongAttention::initial_alignments", batch, memory_.time);
     return detail::zeros<T, 2>({batch, memory_.time});
   }
+  /// TF's initial_state: the initial alignments, zeros [batch, Tm].
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
+  /// Scratch for `align`, made once and reused at every step (nothing is allocated per step):
+  /// a [Tm] sort buffer (no query layer, so no processed query).
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, false); }
+  /// Sizes `ws` as make_workspace does, in place (allocates only when a size changes).
   void prepare_workspace(Workspace& ws) const {
     detail::prepare_attention_workspace(memory_, ws, false);
   }

@@ -203,7 +203,7 @@ struct LuongMonotonicAttentionWeights : LuongAttentionWeights<T> {
 template <class T>
 class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
@@ -224,18 +224,26 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// The depth a query must have (rows of query_layer/kernel).
   Index query_depth() const { return score_.query_depth(); }
+  /// Whether scores use TF's weight normalization (v̂ = g · v / ‖v‖ and the bias attention_b).
   bool normalize() const { return score_.normalize(); }
+  /// How alignments follow from the choosing probabilities: parallel, recursive or hard.
   MonotonicMode mode() const { return probability_.mode(); }
+  /// Scale of the standard normal noise added to every valid score before the sigmoid (0: none).
   T sigmoid_noise() const { return probability_.sigmoid_noise(); }
+  /// The weights this mechanism was built with.
   const BahdanauMonotonicAttentionWeights<T>& weights() const { return w_; }
 
   /// One-hot at position 0, [batch, Tm]: TF's initial_alignments and initial_state.
   Tensor2<T> initial_alignments(Index batch) const {
     return detail::dirac_alignments<T>(batch, memory_.time);
   }
+  /// TF's initial_state: the initial alignments, one-hot at position 0, [batch, Tm].
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
+  /// Scratch for `align`, made once and reused at every step (nothing is allocated per step):
+  /// processed_query [batch, num_units] and a [Tm] sort buffer.
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, true); }
+  /// Sizes `ws` as make_workspace does, in place (allocates only when a size changes).
   void prepare_workspace(Workspace& ws) const {
     detail::prepare_attention_workspace(memory_, ws, true);
   }
@@ -293,7 +301,7 @@ class BahdanauMonotonicAttention : public detail::AttentionMechanismBase<T> {
 template <class T>
 class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
   /// Scratch for one call of `align` at this mechanism's batch size.
   using Workspace = detail::AttentionWorkspace<T>;
 
@@ -314,18 +322,26 @@ class LuongMonotonicAttention : public detail::AttentionMechanismBase<T> {
 
   /// The depth a query must have: num_units (Luong has no query layer).
   Index query_depth() const { return memory_.units; }
+  /// Whether scores are multiplied by the scalar attention_g (TF's scale).
   bool scale() const { return scale_; }
+  /// How alignments follow from the choosing probabilities: parallel, recursive or hard.
   MonotonicMode mode() const { return probability_.mode(); }
+  /// Scale of the standard normal noise added to every valid score before the sigmoid (0: none).
   T sigmoid_noise() const { return probability_.sigmoid_noise(); }
+  /// The weights this mechanism was built with.
   const LuongMonotonicAttentionWeights<T>& weights() const { return w_; }
 
   /// One-hot at position 0, [batch, Tm]: TF's initial_alignments and initial_state.
   Tensor2<T> initial_alignments(Index batch) const {
     return detail::dirac_alignments<T>(batch, memory_.time);
   }
+  /// TF's initial_state: the initial alignments, one-hot at position 0, [batch, Tm].
   Tensor2<T> initial_state(Index batch) const { return initial_alignments(batch); }
 
+  /// Scratch for `align`, made once and reused at every step (nothing is allocated per step):
+  /// a [Tm] sort buffer (no query layer, so no processed query).
   Workspace make_workspace() const { return detail::make_attention_workspace(memory_, false); }
+  /// Sizes `ws` as make_workspace does, in place (allocates only when a size changes).
   void prepare_workspace(Workspace& ws) const {
     detail::prepare_attention_workspace(memory_, ws, false);
   }

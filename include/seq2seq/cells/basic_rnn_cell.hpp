@@ -41,8 +41,8 @@ struct BasicRNNCellWeights {
 template <class T>
 class BasicRNNCell {
  public:
-  using Scalar = T;
-  using state_type = Tensor2<T>;
+  using Scalar = T;               ///< float or double.
+  using state_type = Tensor2<T>;  ///< State h (== output) [batch, num_units].
 
   /// No scratch: the pre-activation is built in the output block itself.
   struct Workspace {};
@@ -64,7 +64,9 @@ class BasicRNNCell {
     detail::check_shape(w_.bias, {units_}, "BasicRNNCell: bias");
   }
 
+  /// Number of units (the state's and output's depth).
   Index num_units() const { return units_; }
+  /// Depth of the inputs: the kernel's row count minus num_units.
   Index input_size() const { return input_size_; }
   /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
   /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
@@ -72,7 +74,9 @@ class BasicRNNCell {
     return "kernel [" + input_desc + " + num_units, num_units] = " +
            detail::dims_string(std::array<Index, 2>{input_size + units_, units_});
   }
+  /// Depth of the output: num_units.
   Index output_size() const { return units_; }
+  /// The cell's variables, as given to the constructor.
   const BasicRNNCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state [batch, num_units].
@@ -91,17 +95,21 @@ class BasicRNNCell {
     detail::copy_row(from, to, b);
   }
 
-  /// Rows [first, first + rows) of a state, and copying rows between states in place
-  /// (dynamic_rnn's batch split and ragged rows).
+  /// A copy of rows [first, first + rows) of a state (dynamic_rnn's batch split and ragged
+  /// rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     return detail::copy_rows(s, first, rows);
   }
+  /// Copies rows [from_first, from_first + rows) of `from` to rows [to_first, to_first +
+  /// rows) of `to`, in place (dynamic_rnn's batch split and ragged rows).
   void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
                        Index rows) const {
     detail::copy_rows(from, from_first, to, to_first, rows);
   }
 
+  /// The empty workspace: this cell needs no scratch, at any batch size.
   Workspace make_workspace(Index /*batch*/) const { return {}; }
+  /// Nothing to size: the workspace is empty.
   void prepare_workspace(Workspace& /*ws*/, Index /*batch*/) const {}
 
   /// Width of the input projection: H.

@@ -62,13 +62,13 @@ struct GRUCellWeights {
 template <class T>
 class GRUCell {
  public:
-  using Scalar = T;
-  using state_type = Tensor2<T>;
+  using Scalar = T;               ///< float or double.
+  using state_type = Tensor2<T>;  ///< State h (== output) [batch, num_units].
 
   /// Scratch buffers for one call of `step` at a fixed batch size; sized once, reused each step.
   struct Workspace {
-    RowMatrix<T> projected;  // [B, 3H]  the input projection, then gates (r, u) and candidate
-    RowMatrix<T> reset_h;    // [B, H]   r ⊙ h, or h · Wc[I:] + b when reset_after
+    RowMatrix<T> projected;  ///< [B, 3H]  the input projection, then gates (r, u) and candidate
+    RowMatrix<T> reset_h;    ///< [B, H]   r ⊙ h, or h · Wc[I:] + b when reset_after
   };
 
   /// Throws seq2seq::Error if a weight does not have the shape above.
@@ -93,7 +93,9 @@ class GRUCell {
                                      : "GRUCell: candidate_recurrent_bias (only for reset_after)");
   }
 
+  /// Number of units (the state's and output's depth).
   Index num_units() const { return units_; }
+  /// Depth of the inputs: the kernels' row count minus num_units.
   Index input_size() const { return input_size_; }
   /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
   /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
@@ -104,8 +106,11 @@ class GRUCell {
            " and candidate/kernel [" + rows + "num_units] = " +
            detail::dims_string(std::array<Index, 2>{input_size + units_, units_});
   }
+  /// Depth of the output: num_units.
   Index output_size() const { return units_; }
+  /// Whether the candidate uses the reset-after form (Keras reset_after=True, PyTorch, cuDNN).
   bool reset_after() const { return reset_after_; }
+  /// The cell's variables, as given to the constructor.
   const GRUCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state [batch, num_units].
@@ -124,16 +129,20 @@ class GRUCell {
     detail::copy_row(from, to, b);
   }
 
-  /// Rows [first, first + rows) of a state, and copying rows between states in place
-  /// (dynamic_rnn's batch split and ragged rows).
+  /// A copy of rows [first, first + rows) of a state (dynamic_rnn's batch split and ragged
+  /// rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     return detail::copy_rows(s, first, rows);
   }
+  /// Copies rows [from_first, from_first + rows) of `from` to rows [to_first, to_first +
+  /// rows) of `to`, in place (dynamic_rnn's batch split and ragged rows).
   void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
                        Index rows) const {
     detail::copy_rows(from, from_first, to, to_first, rows);
   }
 
+  /// A workspace for `batch` rows, made once and reused at every step (the library allocates
+  /// nothing per step).
   Workspace make_workspace(Index batch) const {
     Workspace ws;
     prepare_workspace(ws, batch);

@@ -19,8 +19,8 @@ namespace seq2seq {
 /// output) [batch, P] where P = num_proj, or num_units without a projection.
 template <class T>
 struct LSTMStateTuple {
-  Tensor2<T> c;
-  Tensor2<T> h;
+  Tensor2<T> c;  ///< Memory cell c [batch, num_units].
+  Tensor2<T> h;  ///< Output h (TF's m) [batch, P], P = num_proj or num_units.
 
   LSTMStateTuple() = default;
   /// Each a tensor, TensorMap or expression of rank 2 (another rank does not compile, and the
@@ -108,13 +108,13 @@ struct LSTMCellOptions {
 template <class T>
 class LSTMCell {
  public:
-  using Scalar = T;
-  using state_type = LSTMStateTuple<T>;
+  using Scalar = T;                      ///< float or double.
+  using state_type = LSTMStateTuple<T>;  ///< c [batch, num_units], h [batch, P] (P: num_proj or H).
 
   /// Scratch for one call of `step` at a fixed batch size.
   struct Workspace {
-    RowMatrix<T> projected;    // [B, 4H] the input projection, then the gates i, j, f, o
-    RowMatrix<T> unprojected;  // [B, H] h before the projection ([B, 0] without num_proj)
+    RowMatrix<T> projected;    ///< [B, 4H] the input projection, then the gates i, j, f, o
+    RowMatrix<T> unprojected;  ///< [B, H] h before the projection ([B, 0] without num_proj)
   };
 
   /// TF's `LSTMCell(num_units, forget_bias=forget_bias)`: no peepholes, clipping or projection.
@@ -171,7 +171,9 @@ class LSTMCell {
     }
   }
 
+  /// Number of units H (the depth of c, and of h without a projection).
   Index num_units() const { return units_; }
+  /// Depth of the inputs: the kernel's row count minus P.
   Index input_size() const { return input_size_; }
   /// For messages: the kernel shapes this cell needs for inputs of depth `input_size`, whose
   /// make-up `input_desc` names (AttentionWrapper: "input_depth + attention_size").
@@ -182,8 +184,11 @@ class LSTMCell {
   }
   /// P: num_proj, or num_units without a projection (the width of the output and of state.h).
   Index output_size() const { return proj_; }
+  /// Added to the f gate at every step (options().forget_bias).
   T forget_bias() const { return opt_.forget_bias; }
+  /// The options, as given to the constructor (or the forget_bias-only form's).
   const LSTMCellOptions<T>& options() const { return opt_; }
+  /// The cell's variables, as given to the constructor.
   const LSTMCellWeights<T>& weights() const { return w_; }
 
   /// All-zero state: c [batch, num_units], h [batch, P].
@@ -204,20 +209,24 @@ class LSTMCell {
     detail::copy_row(from.h, to.h, b);
   }
 
-  /// Rows [first, first + rows) of c and h, and copying rows between states in place
-  /// (dynamic_rnn's batch split and ragged rows).
+  /// A copy of rows [first, first + rows) of c and h (dynamic_rnn's batch split and ragged
+  /// rows).
   state_type state_rows(const state_type& s, Index first, Index rows) const {
     state_type part;
     part.c = detail::copy_rows(s.c, first, rows);
     part.h = detail::copy_rows(s.h, first, rows);
     return part;
   }
+  /// Copies rows [from_first, from_first + rows) of `from`'s c and h to rows [to_first,
+  /// to_first + rows) of `to`'s, in place (dynamic_rnn's batch split and ragged rows).
   void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
                        Index rows) const {
     detail::copy_rows(from.c, from_first, to.c, to_first, rows);
     detail::copy_rows(from.h, from_first, to.h, to_first, rows);
   }
 
+  /// A workspace for `batch` rows, made once and reused at every step (the library allocates
+  /// nothing per step).
   Workspace make_workspace(Index batch) const {
     Workspace ws;
     prepare_workspace(ws, batch);

@@ -27,18 +27,19 @@ class MultiRNNCell {
   using First = std::tuple_element_t<0, std::tuple<Cells...>>;
 
  public:
-  using Scalar = typename First::Scalar;
-  using T = Scalar;
+  using Scalar = typename First::Scalar;  ///< The layers' scalar type (the same for all).
+  using T = Scalar;                       ///< Short name for Scalar.
+  /// Every layer's state, layer 0 first (TF's tuple).
   using state_type = std::tuple<typename Cells::state_type...>;
-  static constexpr std::size_t num_layers = sizeof...(Cells);
+  static constexpr std::size_t num_layers = sizeof...(Cells);  ///< Number of layers.
   static_assert((std::is_same_v<typename Cells::Scalar, T> && ...),
                 "every MultiRNNCell layer must have the same Scalar type");
 
   /// Scratch for one call of `step` at a fixed batch size: each layer's own workspace, and the
   /// outputs of every layer but the last (the last writes the caller's output).
   struct Workspace {
-    std::tuple<typename Cells::Workspace...> cells;
-    std::array<RowMatrix<T>, num_layers - 1> outputs;  // layer k: [B, cells[k].output_size()]
+    std::tuple<typename Cells::Workspace...> cells;  ///< Each layer's workspace, layer 0 first.
+    std::array<RowMatrix<T>, num_layers - 1> outputs;  ///< layer k: [B, cells[k].output_size()]
   };
 
   /// TF's `MultiRNNCell([cells...])`. Throws seq2seq::Error unless each layer's input size is
@@ -62,6 +63,7 @@ class MultiRNNCell {
   const auto& cell() const {
     return std::get<K>(cells_);
   }
+  /// All layers, layer 0 first (TF's `cells`).
   const std::tuple<Cells...>& cells() const { return cells_; }
   /// Layer 0's input size.
   Index input_size() const { return std::get<0>(cells_).input_size(); }
@@ -100,9 +102,8 @@ class MultiRNNCell {
     });
   }
 
-  /// Rows [first, first + rows) of every layer's state, and copying rows between states in place
-  /// (dynamic_rnn's batch split and ragged rows); only when every layer can (an AttentionWrapper
-  /// layer cannot).
+  /// A copy of rows [first, first + rows) of every layer's state (dynamic_rnn's batch split and
+  /// ragged rows); only when every layer can (an AttentionWrapper layer cannot).
   template <bool All = (detail::has_state_rows<Cells>::value && ...),
             std::enable_if_t<All, int> = 0>
   state_type state_rows(const state_type& s, Index first, Index rows) const {
@@ -113,6 +114,9 @@ class MultiRNNCell {
     });
     return part;
   }
+  /// Copies rows [from_first, from_first + rows) of every layer's state in `from` to rows
+  /// [to_first, to_first + rows) of `to`'s, in place (dynamic_rnn's batch split and ragged
+  /// rows); only when every layer can, as state_rows.
   template <bool All = (detail::has_state_rows<Cells>::value && ...),
             std::enable_if_t<All, int> = 0>
   void copy_state_rows(const state_type& from, Index from_first, state_type& to, Index to_first,
@@ -134,6 +138,8 @@ class MultiRNNCell {
     });
   }
 
+  /// A workspace for `batch` rows (every layer's, and the outputs between layers), made once
+  /// and reused at every step (the library allocates nothing per step).
   Workspace make_workspace(Index batch) const {
     Workspace ws;
     prepare_workspace(ws, batch);

@@ -12,6 +12,8 @@ namespace seq2seq {
 /// The message names the entry point, the argument, and the expected and actual values.
 class Error : public std::invalid_argument {
  public:
+  /// `what` is the whole message; for a bad shape it names the argument and both shapes
+  /// (expected and actual).
   explicit Error(const std::string& what) : std::invalid_argument(what) {}
 };
 

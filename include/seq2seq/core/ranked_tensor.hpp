@@ -111,18 +111,26 @@ namespace seq2seq {
 template <class T, int Rank>
 class RankedTensor : public Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> {
  public:
+  /// The Eigen::Tensor this derives from, for Eigen's expression machinery (and conversions).
   using EigenTensor = Eigen::Tensor<T, Rank, Eigen::RowMajor, Index>;
   // Eigen expressions hold their operands as `Operand::Nested` and call `operand.derived()`;
   // the base's versions name the base, which would make Eigen copy this tensor into every
   // expression that uses it. These name this type.
+  /// For Eigen's expression machinery: expressions hold this tensor by reference.
   using Nested = const RankedTensor&;
+  /// For Eigen's expression machinery: this tensor, as this type.
   const RankedTensor& derived() const { return *this; }
+  /// For Eigen's expression machinery: this tensor, as this type.
   RankedTensor& derived() { return *this; }
 
   RankedTensor() = default;
+  /// Copy (the same type: no rank check needed).
   RankedTensor(const RankedTensor&) = default;
+  /// Move (the same type: no rank check needed).
   RankedTensor(RankedTensor&&) = default;
+  /// Copy assignment (the same type: no rank check needed).
   RankedTensor& operator=(const RankedTensor&) = default;
+  /// Move assignment (the same type: no rank check needed).
   RankedTensor& operator=(RankedTensor&&) = default;
   ~RankedTensor() = default;
 
@@ -131,21 +139,26 @@ class RankedTensor : public Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> {
   RankedTensor(Index first, Dims... rest) : EigenTensor(first, static_cast<Index>(rest)...) {
     static_assert(sizeof...(Dims) + 1 == Rank, "seq2seq tensor: give one dimension per rank");
   }
+  /// Uninitialised, of the given dimensions (an array of exactly Rank: no further check).
   explicit RankedTensor(const std::array<Index, Rank>& dimensions) : EigenTensor(dimensions) {}
 
-  /// From the same Eigen::Tensor type (a copy, or a move).
+  /// From the same Eigen::Tensor type, copied (same rank by type: no check needed).
   RankedTensor(const EigenTensor& t) : EigenTensor(t) {}  // NOLINT: implicit on purpose
+  /// From the same Eigen::Tensor type, moved (same rank by type: no check needed).
   RankedTensor(EigenTensor&& t) : EigenTensor(std::move(t)) {}  // NOLINT
+  /// Assigns the same Eigen::Tensor type, copied (same rank by type: no check needed).
   RankedTensor& operator=(const EigenTensor& t) {
     EigenTensor::operator=(t);
     return *this;
   }
+  /// Assigns the same Eigen::Tensor type, moved (same rank by type: no check needed).
   RankedTensor& operator=(EigenTensor&& t) {
     EigenTensor::operator=(std::move(t));
     return *this;
   }
 
-  /// From a TensorMap or tensor expression of the same rank, scalar type and layout (evaluated).
+  /// From a TensorMap or tensor expression of the same rank, scalar type and layout (evaluated);
+  /// another rank, scalar type or layout fails to compile (static_assert).
   template <class Other, std::enable_if_t<detail::tensor_info<Other>::is_tensor &&
                                               !std::is_base_of_v<EigenTensor, Other>,
                                           int> = 0>
@@ -153,6 +166,8 @@ class RankedTensor : public Eigen::Tensor<T, Rank, Eigen::RowMajor, Index> {
     check<Other>();
     if constexpr (detail::tensor_fits<Other, T, Rank>) EigenTensor::operator=(other);
   }
+  /// Assigns a TensorMap or tensor expression (evaluated), checked as the constructor above:
+  /// another rank, scalar type or layout fails to compile (static_assert).
   template <class Other, std::enable_if_t<detail::tensor_info<Other>::is_tensor &&
                                               !std::is_base_of_v<EigenTensor, Other>,
                                           int> = 0>

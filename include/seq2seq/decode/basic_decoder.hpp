@@ -46,9 +46,9 @@ void reserve_ahead(const Cell& cell, typename Cell::state_type& state, Index tim
 template <class Cell, class Helper>
 class BasicDecoder {
  public:
-  using Scalar = typename Cell::Scalar;
-  using T = Scalar;
-  using state_type = typename Cell::state_type;
+  using Scalar = typename Cell::Scalar;  ///< The cell's scalar: float or double.
+  using T = Scalar;                       ///< Shorthand for Scalar.
+  using state_type = typename Cell::state_type;  ///< The cell's state, at the helper's batch B.
 
   /// Everything one step reads and writes, sized once by initialize(): step() updates it in
   /// place and allocates nothing (alignment_history grows geometrically, see finalize).
@@ -59,7 +59,7 @@ class BasicDecoder {
     Tensor1<bool> finished;       ///< [B]: the helper's flags from initialize / the last step
     Tensor2<T> rnn_output;        ///< [B, output_size]: the last step's output (logits)
     Tensor1<int32_t> sample_id;   ///< [B]: the last step's ids
-    typename Cell::Workspace workspace;
+    typename Cell::Workspace workspace;  ///< the cell's scratch for one step at batch B
     RowMatrix<T> cell_output;     ///< [B, cell output size] when there is an output layer
     Index reserved = 0;           ///< steps alignment_history has room for
   };
@@ -86,9 +86,13 @@ class BasicDecoder {
     helper_.check_output_size(output_size(), "BasicDecoder");
   }
 
+  /// The cell given at construction.
   const Cell& cell() const { return cell_; }
+  /// The helper given at construction.
   const Helper& helper() const { return helper_; }
+  /// The output layer given at construction, or none.
   const std::optional<Dense<T>>& output_layer() const { return layer_; }
+  /// B: the helper's batch size.
   Index batch_size() const { return helper_.batch_size(); }
   /// Width of rnn_output: the output layer's units, or the cell's output size.
   Index output_size() const { return layer_ ? layer_->units() : cell_.output_size(); }

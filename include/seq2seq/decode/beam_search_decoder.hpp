@@ -27,7 +27,7 @@ namespace seq2seq {
 /// b); the rest is [B, K].
 template <class CellState, class T>
 struct BeamSearchDecoderState {
-  CellState cell_state;
+  CellState cell_state;  ///< the cell's state, B*K rows (row b*K + k is beam k of example b)
   Tensor2<T> log_probs;                   ///< [B, K] raw log-probabilities (no penalties)
   Eigen::Tensor<bool, 2, Eigen::RowMajor, Index> finished;  ///< [B, K]
   Eigen::Tensor<int64_t, 2, Eigen::RowMajor, Index> lengths;  ///< [B, K], EOS step counted
@@ -73,10 +73,12 @@ struct BeamSearchDecoderOptions {
 template <class Cell>
 class BeamSearchDecoder {
  public:
-  using Scalar = typename Cell::Scalar;
-  using T = Scalar;
-  using cell_state_type = typename Cell::state_type;
+  using Scalar = typename Cell::Scalar;  ///< The cell's scalar: float or double.
+  using T = Scalar;                       ///< Shorthand for Scalar.
+  using cell_state_type = typename Cell::state_type;  ///< The cell's state, at B*K rows.
+  /// The decoder's state: the cell state at B*K rows; log_probs, finished, lengths [B, K].
   using state_type = BeamSearchDecoderState<cell_state_type, T>;
+  /// One step's output: scores, predicted_ids and parent_ids, [B, K] each.
   using output_type = BeamSearchDecoderOutput<T>;
 
   /// Everything one step reads and writes, sized once by initialize(); the step outputs of
@@ -91,22 +93,23 @@ class BeamSearchDecoder {
     std::vector<int32_t> parent_ids;     ///< every step's parents, [time, B, K]
     std::vector<T> all_scores;  ///< with output_all_scores: every candidate's, [time, B, K, V]
     // Workspace.
-    typename Cell::Workspace workspace;
-    RowMatrix<T> cell_output;   // [B*K, cell output] (with an output layer)
-    RowMatrix<T> logits;        // [B*K, V]
-    RowMatrix<T> total;         // [B, K*V] raw log-probabilities of every candidate
-    RowMatrix<T> ranked;        // [B, K*V] scores
-    RowMatrix<T> attention;     // [B*K, Tm] alignments (coverage)
-    RowMatrix<T> accumulated;   // [B*K, Tm] (coverage)
-    std::vector<Index> order;   // [K*V] candidate indices
-    std::vector<Index> rows;    // [B*K] parent rows
-    std::vector<uint8_t> was_finished;  // [B*K] finished before the step
-    std::vector<int64_t> was_length;    // [B*K] lengths before the step
-    cell_state_type gathered;   // the cell state gathered by parent
-    std::vector<int32_t> max_len;  // [B] finalize: each example's longest beam
-    std::vector<int32_t> beam_ids, sorted;  // [T, B, K] finalize: re-ordering the histories
-    std::vector<T> history_copy;   // finalize: one history's entries of this decode
-    Index reserved = 0;
+    typename Cell::Workspace workspace;  ///< the cell's scratch for one step at B*K rows
+    RowMatrix<T> cell_output;   ///< [B*K, cell output] (with an output layer)
+    RowMatrix<T> logits;        ///< [B*K, V]
+    RowMatrix<T> total;         ///< [B, K*V] raw log-probabilities of every candidate
+    RowMatrix<T> ranked;        ///< [B, K*V] scores
+    RowMatrix<T> attention;     ///< [B*K, Tm] alignments (coverage)
+    RowMatrix<T> accumulated;   ///< [B*K, Tm] (coverage)
+    std::vector<Index> order;   ///< [K*V] candidate indices
+    std::vector<Index> rows;    ///< [B*K] parent rows
+    std::vector<uint8_t> was_finished;  ///< [B*K] finished before the step
+    std::vector<int64_t> was_length;    ///< [B*K] lengths before the step
+    cell_state_type gathered;   ///< the cell state gathered by parent (B*K rows)
+    std::vector<int32_t> max_len;  ///< [B] finalize: each example's longest beam
+    std::vector<int32_t> beam_ids;  ///< [T, B, K] finalize: each entry's own beam k
+    std::vector<int32_t> sorted;    ///< [T, B, K] finalize: the beam whose history entry it takes
+    std::vector<T> history_copy;   ///< [T, B*K, Tm] finalize: one history's entries of this decode
+    Index reserved = 0;            ///< steps alignment_history has room for
   };
 
   /// Throws seq2seq::Error unless beam_width > 0, the embedding [V_e, E] feeds the cell
@@ -166,10 +169,15 @@ class BeamSearchDecoder {
     }
   }
 
+  /// The cell given at construction.
   const Cell& cell() const { return cell_; }
+  /// B: the number of start tokens (examples, before tile_batch).
   Index batch_size() const { return helper_.batch_size(); }
+  /// K: the beam width given at construction.
   Index beam_width() const { return beams_; }
+  /// The end token given at construction.
   int32_t end_token() const { return helper_.end_token(); }
+  /// The options given at construction.
   const BeamSearchDecoderOptions<T>& options() const { return opt_; }
   /// V: the width of the logits.
   Index vocab_size() const {

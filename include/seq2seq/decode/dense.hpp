@@ -15,7 +15,7 @@ namespace seq2seq {
 template <class T>
 class Dense {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
 
   /// Throws seq2seq::Error unless kernel is a non-empty [input_size, units] and bias is [units]
   /// or empty. Each may be a tensor, TensorMap or expression of its rank (moved when an rvalue).
@@ -35,10 +35,15 @@ class Dense {
     if (bias_.size() != 0) detail::check_shape(bias_, {units()}, "Dense: bias");
   }
 
+  /// The width of the inputs: the kernel's rows.
   Index input_size() const { return kernel_.dimension(0); }
+  /// The width of the outputs: the kernel's columns.
   Index units() const { return kernel_.dimension(1); }
+  /// Whether a bias is added (it is non-empty).
   bool use_bias() const { return bias_.size() != 0; }
+  /// The kernel [input_size, units].
   const Tensor2<T>& kernel() const { return kernel_; }
+  /// The bias [units], or empty without one.
   const Tensor1<T>& bias() const { return bias_; }
 
   /// `output` [N, units] = `input` [N, input_size] · kernel + bias. Shapes are the caller's

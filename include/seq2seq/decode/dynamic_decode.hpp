@@ -48,8 +48,11 @@ struct FinalBeamSearchDecoderOutput {
 /// TF's (final_outputs, final_state, final_sequence_lengths).
 template <class Outputs, class State, class Lengths>
 struct DynamicDecodeResult {
+  /// BasicDecoderOutput or FinalBeamSearchDecoderOutput, stacked over the T_out steps run.
   Outputs outputs;
+  /// The decoder's state after the last step, alignment_history trimmed to the steps run.
   State final_state;
+  /// int32 lengths: [B] for a BasicDecoder, [B, K] for a BeamSearchDecoder.
   Lengths final_sequence_lengths;
 };
 

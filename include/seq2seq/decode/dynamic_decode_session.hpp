@@ -55,6 +55,7 @@ class DynamicDecodeSession {
   static_assert(detail::is_decoder<Decoder>::value,
                 "DynamicDecodeSession<Decoder>: Decoder must be a BasicDecoder<Cell, Helper> or a "
                 "BeamSearchDecoder<Cell> (e.g. DynamicDecodeSession<decltype(decoder)>)");
+  /// What dynamic_decode(decoder, options) returns for this Decoder: a DynamicDecodeResult.
   using result_type = typename detail::decode_result<Decoder>::type;
 
   /// dynamic_decode(decoder, options) into the session's own result: its outputs, final state

@@ -62,7 +62,7 @@ inline int32_t check_end_token(int64_t token, const std::string& where) {
 template <class T>
 class TrainingHelper {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
 
   /// `inputs` [B, T, D] ([T, B, D] when time_major); `sequence_length` empty (every row T) or B
   /// lengths in 0..T. Throws seq2seq::Error otherwise.
@@ -91,10 +91,15 @@ class TrainingHelper {
     }
   }
 
+  /// B: the batch size of the inputs.
   Index batch_size() const { return inputs_.dimension(time_major_ ? 1 : 0); }
+  /// T: the time steps of the inputs.
   Index max_time() const { return inputs_.dimension(time_major_ ? 0 : 1); }
+  /// D: the depth of the inputs, which the cell reads.
   Index input_size() const { return inputs_.dimension(2); }
+  /// The B lengths (every row T when none were given at construction).
   const std::vector<int64_t>& sequence_length() const { return lengths_; }
+  /// Accepts any output size (teacher forcing reads no embedding): never throws.
   void check_output_size(Index, const std::string&) const {}
 
   /// finished = (sequence_length == 0); first inputs = inputs[:, 0], or zeros if all finished.
@@ -150,7 +155,7 @@ class TrainingHelper {
 template <class T>
 class GreedyEmbeddingHelper {
  public:
-  using Scalar = T;
+  using Scalar = T;  ///< float or double.
 
   /// `embedding` [V, E]; `start_tokens` [B] in [0, V); `end_token` any int32. Throws
   /// seq2seq::Error otherwise.
@@ -177,12 +182,17 @@ class GreedyEmbeddingHelper {
     detail::embedding_lookup<T>(embedding_, start_tokens_, start_inputs_);
   }
 
+  /// B: the number of start tokens.
   Index batch_size() const { return static_cast<Index>(start_tokens_.size()); }
+  /// E: the depth of the embedding, which the cell reads.
   Index input_size() const { return embedding_.dimension(1); }
+  /// V: the rows of the embedding.
   Index vocab_size() const { return embedding_.dimension(0); }
+  /// The end token given at construction.
   int32_t end_token() const { return end_token_; }
+  /// The embedding [V, E].
   const Tensor2<T>& embedding() const { return embedding_; }
-  /// [B, E]: embedding[start_tokens].
+  /// The start inputs [B, E]: embedding[start_tokens].
   const RowMatrix<T>& start_inputs() const { return start_inputs_; }
 
   /// The ids argmax can produce, [0, output_size), must be rows of the embedding.
@@ -193,15 +203,19 @@ class GreedyEmbeddingHelper {
     }
   }
 
+  /// finished = false for every row; first inputs [B, E] = start_inputs().
   void initialize(Tensor1<bool>& finished, MatrixRef<T> first_inputs) const {
     finished.setConstant(false);
     first_inputs = start_inputs_;
   }
 
+  /// ids[b] = argmax(outputs[b]) (ties: lowest id).
   void sample(Index, ConstMatrixRef<T> outputs, Tensor1<int32_t>& ids) const {
     for (Index b = 0; b < outputs.rows(); ++b) ids(b) = detail::argmax_row(outputs, b);
   }
 
+  /// finished = (ids == end_token); next [B, E] = embedding[ids], or the start inputs if all
+  /// are finished.
   void next_inputs(Index, ConstMatrixRef<T>, const Tensor1<int32_t>& ids, Tensor1<bool>& finished,
                    MatrixRef<T> next) const {
     bool all = true;

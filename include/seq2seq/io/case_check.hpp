@@ -20,11 +20,14 @@ namespace seq2seq::io {
 /// How far a model's outputs are from the ones TensorFlow computed, element by element:
 /// `max_error` is |ours - TF| / max(1, |TF|), the measure of the library's own golden tests.
 struct CaseReport {
-  std::string builder, scope;  // what was built (from the case's metadata)
-  Index values = 0;            // elements compared
+  std::string builder;  ///< what was built: the builder (from the case's metadata)
+  std::string scope;    ///< what was built: the variable scope (from the case's metadata)
+  Index values = 0;     ///< elements compared
+  /// The largest |ours - TF| over all elements.
   double max_abs_error = 0;
+  /// The largest |ours - TF| / max(1, |TF|) over all elements.
   double max_error = 0;
-  Index worst = 0;  // flat index of the element with max_error
+  Index worst = 0;  ///< flat index of the element with max_error
 
   /// True when every element is within `tolerance` (1e-5 is the library's float tolerance).
   bool matches(double tolerance = 1e-5) const { return max_error <= tolerance; }

@@ -35,22 +35,31 @@ namespace seq2seq::io {
 template <class File>
 class LoadStatus {
  public:
+  /// Wraps `file`, which must outlive the status; nothing is recorded yet.
   explicit LoadStatus(const File& file) : file_(&file) {}
 
   /// The file's reading interface, as TensorFile's (tensor_file.hpp); reads are recorded.
   const std::string& name() const { return file_->name(); }
+  /// Forwards to the file's names(); not recorded as a read.
   std::vector<std::string> names() const { return file_->names(); }
+  /// Forwards to the file's contains(); not recorded as a read.
   bool contains(const std::string& tensor_name) const { return file_->contains(tensor_name); }
+  /// Forwards to the file's shape(); not recorded as a read.
   const std::vector<std::int64_t>& shape(const std::string& tensor_name) const {
     return file_->shape(tensor_name);
   }
+  /// Forwards to the file's dtype(); not recorded as a read.
   const std::string& dtype(const std::string& tensor_name) const { return file_->dtype(tensor_name); }
+  /// Forwards to the file's tensor<T, Rank>(tensor_name) and, once it returns, records
+  /// `tensor_name` as used.
   template <class T, int Rank>
   RankedTensor<T, Rank> tensor(const std::string& tensor_name) const {
     auto out = file_->template tensor<T, Rank>(tensor_name);
     record(tensor_name);
     return out;
   }
+  /// Forwards to the file's tensor<T, Rank>(tensor_name, expected) and, once it returns, records
+  /// `tensor_name` as used.
   template <class T, int Rank>
   RankedTensor<T, Rank> tensor(const std::string& tensor_name,
                                const std::array<Eigen::Index, Rank>& expected) const {
@@ -58,11 +67,13 @@ class LoadStatus {
     record(tensor_name);
     return out;
   }
+  /// Forwards to the file's integers() and, once it returns, records `tensor_name` as used.
   std::vector<std::int64_t> integers(const std::string& tensor_name) const {
     auto out = file_->integers(tensor_name);
     record(tensor_name);
     return out;
   }
+  /// Forwards to the file's scalar() and, once it returns, records `tensor_name` as used.
   double scalar(const std::string& tensor_name) const {
     const double out = file_->scalar(tensor_name);
     record(tensor_name);

@@ -254,19 +254,23 @@ class TensorFile {
  protected:
   /// The wording that differs between the formats' error messages.
   struct Format {
-    const char* kind;           // messages start "<kind> file '<name>': "
-    const char* float_dtypes;   // the float dtypes the format can store, listed when one is needed
-    const char* metadata_name;  // "no <metadata_name> key 'k'<metadata_note>" for a missing key
+    const char* kind;           ///< messages start "<kind> file '<name>': "
+    /// The float dtypes the format can store, listed when one is needed.
+    const char* float_dtypes;
+    const char* metadata_name;  ///< "no <metadata_name> key 'k'<metadata_note>" for a missing key
+    /// Appended to the missing-key message, e.g. " (npz archives have no metadata)"; may be "".
     const char* metadata_note;
   };
 
   /// A validated tensor: count * dtype->size bytes at `offset` in storage block `block`.
   struct Entry {
+    /// The storage dtype: its name, enum value and bytes per element.
     const detail::DTypeInfo* dtype;
+    /// The dimensions, outermost first; empty for rank 0.
     std::vector<std::int64_t> shape;
-    std::uint64_t count;  // number of elements
-    std::size_t block;    // an index rather than a pointer, so that copies stay valid
-    std::size_t offset;
+    std::uint64_t count;  ///< number of elements
+    std::size_t block;    ///< an index rather than a pointer, so that copies stay valid
+    std::size_t offset;   ///< byte offset of the first element within the block
   };
 
   /// `format` must outlive the object (the readers pass a static constant).
@@ -280,6 +284,7 @@ class TensorFile {
   [[noreturn]] static void fail_in(const Format& format, const std::string& name, Parts&&... parts) {
     seq2seq::detail::fail(format.kind, " file '", name, "': ", std::forward<Parts>(parts)...);
   }
+  /// fail_in() with this file's format and name.
   template <class... Parts>
   [[noreturn]] void fail(Parts&&... parts) const {
     fail_in(*format_, name_, std::forward<Parts>(parts)...);
@@ -290,12 +295,15 @@ class TensorFile {
     blocks_.push_back(std::move(bytes));
     return blocks_.size() - 1;
   }
+  /// The bytes of the block that add_block() returned index `block` for (unchecked).
   const std::string& block_bytes(std::size_t block) const { return blocks_[block]; }
 
   /// Adds a tensor whose bytes the caller has checked to lie within its block.
   void add_entry(const std::string& tensor_name, Entry e) { entries_.emplace(tensor_name, std::move(e)); }
+  /// The tensors added with add_entry(), by name.
   const std::map<std::string, Entry>& entries() const { return entries_; }
 
+  /// Adds a metadata value; if `key` is already present, its first value is kept.
   void add_metadata(const std::string& key, std::string value) { metadata_.emplace(key, std::move(value)); }
 
   /// Lists a tensor the file holds but the accessors cannot return (a string tensor, say):
@@ -303,6 +311,7 @@ class TensorFile {
   void add_unreadable(const std::string& tensor_name, std::string reason) {
     unreadable_[tensor_name] = std::move(reason);
   }
+  /// The tensors added with add_unreadable(): name -> reason.
   const std::map<std::string, std::string>& unreadable_entries() const { return unreadable_; }
 
  private:

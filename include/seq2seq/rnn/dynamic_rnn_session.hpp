@@ -29,12 +29,16 @@ namespace seq2seq {
 template <class Cell>
 class DynamicRnnSession {
  public:
-  using Scalar = typename Cell::Scalar;
-  using state_type = typename Cell::state_type;
+  using Scalar = typename Cell::Scalar;          ///< The cell's scalar: float or double.
+  using state_type = typename Cell::state_type;  ///< The cell's state (at batch B).
+  /// What run returns: outputs [B, T, output_size] ([T, B, output_size] when time_major) and
+  /// the final state.
   using result_type = DynamicRnnResult<Scalar, state_type>;
 
+  /// A session over `cell` (copied or moved in), with no buffers yet: the first run sizes them.
   explicit DynamicRnnSession(Cell cell) : cell_(std::move(cell)) {}
 
+  /// The cell given at construction.
   const Cell& cell() const { return cell_; }
 
   /// dynamic_rnn(cell(), inputs, sequence_length, initial_state, time_major), with `inputs`
