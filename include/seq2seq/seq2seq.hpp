@@ -27,3 +27,13 @@
 #include <seq2seq/decode/beam_search_decoder.hpp>
 #include <seq2seq/decode/dynamic_decode.hpp>
 #include <seq2seq/decode/dynamic_decode_session.hpp>
+
+/// \namespace seq2seq
+/// TensorFlow's tf.contrib.seq2seq attention stack: cells, attention mechanisms, the attention
+/// wrapper, dynamic_rnn and decoding, with TensorFlow's names and semantics. Tensors are
+/// row-major, in TensorFlow's layout ([batch, time, depth]).
+
+/// \namespace seq2seq::io
+/// Weight files (safetensors, npz, TensorFlow checkpoints) and the builders that turn the
+/// tensors TensorFlow, Keras, TFA and PyTorch name into seq2seq's cells and mechanisms
+/// (target seq2seq::io).

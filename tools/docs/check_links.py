@@ -40,7 +40,8 @@ def main(site):
     broken, checked = [], 0
     for folder, _, files in os.walk(site):
         for name in files:
-            if not name.endswith(".html"):
+            # 404.html is for a web server (MkDocs writes its links from the site's root).
+            if not name.endswith(".html") or (name == "404.html" and folder == site):
                 continue
             path = os.path.join(folder, name)
             in_api = os.path.relpath(path, site).startswith("api" + os.sep)

@@ -17,6 +17,7 @@
 
 namespace seq2seq {
 
+/// Sizes and indices: Eigen::Index (std::ptrdiff_t), as Eigen uses.
 using Index = Eigen::Index;
 
 namespace detail {

@@ -22,8 +22,10 @@ namespace seq2seq {
 /// that takes only tensors of its own rank (RankedTensor): a wrong rank does not compile.
 template <class T>
 using Tensor1 = RankedTensor<T, 1>;
+/// Rank-2 row-major tensor, e.g. a state [batch, num_units] or a kernel [input, output].
 template <class T>
 using Tensor2 = RankedTensor<T, 2>;
+/// Rank-3 row-major tensor, e.g. inputs or outputs [batch, time, depth].
 template <class T>
 using Tensor3 = RankedTensor<T, 3>;
 
@@ -36,6 +38,7 @@ using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMaj
 /// these, so dynamic_rnn never copies a time slice.
 template <class T>
 using MatrixRef = Eigen::Ref<RowMatrix<T>, 0, Eigen::OuterStride<>>;
+/// The read-only MatrixRef: a [rows, cols] block with strided rows.
 template <class T>
 using ConstMatrixRef = Eigen::Ref<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
 

@@ -237,9 +237,10 @@ class GreedyEmbeddingHelper {
   RowMatrix<T> start_inputs_;
 };
 
-/// TF Addons' names for the same helpers.
+/// TF Addons' name for TrainingHelper.
 template <class T>
 using TrainingSampler = TrainingHelper<T>;
+/// TF Addons' name for GreedyEmbeddingHelper.
 template <class T>
 using GreedyEmbeddingSampler = GreedyEmbeddingHelper<T>;
 
