@@ -79,7 +79,11 @@ case "$mode" in
     stage_done "GEMM oneDNN, 2 threads"
 
     bash "$root/tools/docs/build_site.sh" "$build"
-    stage_done "docs (Doxygen, MkDocs, Chromium)"
+    # The presets no stage below builds must still configure.
+    for preset in debug gemm-onednn bench; do
+      cmake -S "$root" --preset "$preset" -B "$build-preset-$preset" > /dev/null
+    done
+    stage_done "docs (Doxygen, MkDocs, Chromium), presets"
 
     BUILD_DIR="$build-fuzz" bash "$root/tools/fuzz.sh"  # libFuzzer harnesses, 10 s each
     stage_done "fuzzing (Clang, libFuzzer)"
