@@ -49,7 +49,7 @@ jobs=$(nproc)
 timings=()
 stage_start=$SECONDS
 stage_done() {
-  timings+=("$(printf '%-34s %4d s' "$1" $((SECONDS - stage_start)))")
+  timings+=("$(printf '%-44s %4d s' "$1" $((SECONDS - stage_start)))")
   stage_start=$SECONDS
 }
 # The project's own programs build with -Werror when testing (the tests always do).
